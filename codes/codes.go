@@ -1,0 +1,90 @@
+// Package codes is cdnproxy's catalogue of Tencent Cloud CDN API error codes:
+// for every code the API documents, a category, whether a retry may help,
+// and an English description written for an operator who reads no Chinese.
+//
+// The catalogue is plain Go data; nothing is read or computed at start-up.
+package codes
+
+import "sort"
+
+// Category classifies an error by what the caller should do about it.
+// The set is small and stable; values are snake_case and safe to use as
+// metric labels.
+type Category string
+
+// The categories. Every catalogue entry has exactly one.
+const (
+	InvalidParameter     Category = "invalid_parameter"     // the request itself is malformed or a value is wrong
+	AuthenticationFailed Category = "authentication_failed" // the signature or key did not verify
+	RequestExpired       Category = "request_expired"       // the Timestamp is too old or too far in the future
+	ReplayedRequest      Category = "replayed_request"      // the Nonce/Timestamp pair was already used
+	PermissionDenied     Category = "permission_denied"     // the account may not do this
+	RateLimited          Category = "rate_limited"          // too many calls in a short time; slow down and retry
+	QuotaExceeded        Category = "quota_exceeded"        // a daily or account quota is used up
+	NotFound             Category = "not_found"             // the named resource does not exist
+	AlreadyExists        Category = "already_exists"        // the resource exists already (perhaps under another account)
+	InvalidState         Category = "invalid_state"         // the resource is in the wrong state for this operation
+	Compliance           Category = "compliance"            // ICP filing, real-name checks, blocked domains
+	Billing              Category = "billing"               // balance, purchase or payment problems
+	OperationFailed      Category = "operation_failed"      // the operation was attempted and failed
+	PartialSuccess       Category = "partial_success"       // a batch succeeded only in part
+	InternalError        Category = "internal_error"        // a fault on Tencent's side
+	Unavailable          Category = "unavailable"           // the service is down for maintenance; retry later
+	Unsupported          Category = "unsupported"           // the action, version or protocol is not supported
+	Unknown              Category = "unknown"               // the code is not in the catalogue
+	UpstreamUnreachable  Category = "upstream_unreachable"  // cdnproxy could not get an answer from the API
+)
+
+// Categories lists every category in a fixed order, for documentation and
+// for tests that check an enumeration is complete.
+func Categories() []Category {
+	return []Category{
+		InvalidParameter, AuthenticationFailed, RequestExpired, ReplayedRequest,
+		PermissionDenied, RateLimited, QuotaExceeded, NotFound, AlreadyExists,
+		InvalidState, Compliance, Billing, OperationFailed, PartialSuccess,
+		InternalError, Unavailable, Unsupported, Unknown, UpstreamUnreachable,
+	}
+}
+
+// Entry describes one numeric API 2.0 error code.
+type Entry struct {
+	// Code is the numeric code: a public code such as 4000 in the
+	// response's "code" member, or a module code such as 9112 or -9009 in
+	// the "(9112)…" prefix of its "message".
+	Code int
+	// Category says what kind of problem the code reports.
+	Category Category
+	// Retryable reports whether sending the same call again later, with a
+	// fresh Nonce and Timestamp and no other change, may succeed.
+	Retryable bool
+	// Description says in English what happened and what to do about it.
+	// It is plain ASCII text with no quotes or backslashes.
+	Description string
+	// Original is the text of Tencent's Chinese error code document.
+	Original string
+}
+
+// Public returns the entry for a public code (the response's "code"
+// member, 4000 to 6200). The second result is false when the code is not
+// in the catalogue.
+func Public(code int) (Entry, bool) { return find(publicCodes[:], code) }
+
+// Module returns the entry for a module code (the number in a message's
+// "(9112)" prefix). The second result is false when the code is not in the
+// catalogue.
+func Module(code int) (Entry, bool) { return find(moduleCodes[:], code) }
+
+// PublicEntries returns a copy of every public-code entry, sorted by code.
+func PublicEntries() []Entry { return append([]Entry(nil), publicCodes[:]...) }
+
+// ModuleEntries returns a copy of every module-code entry, sorted by code.
+func ModuleEntries() []Entry { return append([]Entry(nil), moduleCodes[:]...) }
+
+// find does a binary search over a table sorted by Code.
+func find(table []Entry, code int) (Entry, bool) {
+	i := sort.Search(len(table), func(i int) bool { return table[i].Code >= code })
+	if i < len(table) && table[i].Code == code {
+		return table[i], true
+	}
+	return Entry{}, false
+}

@@ -1,0 +1,32 @@
+package codes_test
+
+import (
+	"fmt"
+
+	"github.com/cdnproxy/cdnproxy/codes"
+)
+
+// A message such as "(9112)操作域名需要为【开启中】状态" carries module code
+// 9112; Module explains it.
+func ExampleModule() {
+	e, ok := codes.Module(9112)
+	fmt.Println(ok, e.Category, e.Retryable)
+	fmt.Println(e.Description)
+
+	_, ok = codes.Module(100004)
+	fmt.Println(ok)
+	// Output:
+	// true invalid_state false
+	// This operation needs the domain to be online (status 'enabled'). Start it with OnlineHost, wait for the deployment to finish, then send the request again.
+	// false
+}
+
+// The response's "code" member is a public code.
+func ExamplePublic() {
+	e, ok := codes.Public(4500)
+	fmt.Println(ok, e.Category, e.Retryable)
+	fmt.Println(e.Original)
+	// Output:
+	// true replayed_request true
+	// 重放攻击：请求的 Nonce 和 Timestamp 参数用于确保每次请求只会在服务器端被执行一次,所以本次的 Nonce 和上次的不能重复, Timestamp 与腾讯服务器相差不能超过 2 小时。
+}
