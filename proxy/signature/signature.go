@@ -1,0 +1,388 @@
+// Package signature implements Tencent Cloud API "signature v1"
+// (HmacSHA1 / HmacSHA256) as used by the CDN API 2.0
+// (cdn.api.qcloud.com/v2/index.php) and by API 3.0 when a client signs
+// with SignatureMethod HmacSHA1/HmacSHA256 (path "/"), together with a
+// strict parser for application/x-www-form-urlencoded parameter lists and
+// a canonical re-encoder.
+//
+// The package is pure: it performs no I/O, keeps no state, and never
+// includes a secret key in an error or panic message.
+package signature
+
+import (
+	"cmp"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Param is one request parameter, name and value decoded.
+//
+// Name and Value hold the raw bytes after percent- and '+'-decoding; they
+// are not required to be valid UTF-8.
+type Param struct{ Name, Value string }
+
+// Params is a request's parameter list in the order received.
+//
+// A Params returned by Parse has non-empty, unique names (see ErrDuplicate).
+// Methods never mutate the receiver or its backing array.
+type Params []Param
+
+// Sentinel errors returned (wrapped, with detail) by Parse. Test with
+// errors.Is. Error texts contain parameter names and byte offsets but never
+// parameter values.
+var (
+	// ErrBadEncoding reports an invalid percent-escape (a '%' not followed
+	// by two hexadecimal digits, including a '%' at the end of the input)
+	// or a malformed pair (an empty parameter name, as in "=x").
+	ErrBadEncoding = errors.New("signature: bad parameter encoding")
+
+	// ErrDuplicate reports a parameter name that occurs more than once.
+	// Names that differ only by '_' versus '.' (for example "urls.0" and
+	// "urls_0") count as the same name, because signature v1 maps '_' to
+	// '.' and the API's PHP backend maps '.' to '_': the two would collide
+	// and one would silently win. We refuse the ambiguity instead.
+	ErrDuplicate = errors.New("signature: duplicate parameter")
+
+	// ErrTooLarge reports more than MaxParams parameters.
+	ErrTooLarge = errors.New("signature: too many parameters")
+)
+
+// MaxParams is the largest number of parameters Parse accepts. The largest
+// legitimate CDN API 2.0 request is RefreshCdnUrl with up to 1000 URLs
+// (urls.0 … urls.999) plus about ten common parameters (Action, Nonce,
+// Region, RequestClient, SecretId, Signature, SignatureMethod, Timestamp,
+// Token, Version), so the limit leaves headroom above 1000.
+const MaxParams = 1100
+
+// Signature methods understood by Sign and Verify, as carried in the
+// SignatureMethod request parameter.
+const (
+	HmacSHA1   = "HmacSHA1"
+	HmacSHA256 = "HmacSHA256"
+)
+
+// Names of the common parameters this package interprets.
+const (
+	paramSignature       = "Signature"
+	paramSignatureMethod = "SignatureMethod"
+)
+
+// Parse parses raw in application/x-www-form-urlencoded / URL query syntax
+// ("a=1&b=2"), as found in a request's query string (without the leading
+// '?') or urlencoded body. Rules:
+//
+//   - pairs are separated by '&' only (';' is an ordinary byte, as in PHP);
+//     empty pairs (between "&&", or leading/trailing '&') are skipped;
+//   - a pair is split at its first '='; a pair without '=' has an empty value;
+//   - in names and values '+' decodes to a space and "%XY" (hex, either case)
+//     to the byte 0xXY; any other '%' is ErrBadEncoding;
+//   - a name that is empty after decoding is ErrBadEncoding;
+//   - decoded bytes are kept as they are; non-UTF-8 is not rejected;
+//   - a repeated name (with '_' and '.' treated as equal) is ErrDuplicate;
+//   - more than MaxParams pairs is ErrTooLarge.
+//
+// The result keeps the order of the input. On error the Params is nil.
+// Parse("") returns an empty, non-nil Params and no error.
+func Parse(raw string) (Params, error) {
+	n := strings.Count(raw, "&") + 1
+	if n > MaxParams+1 {
+		n = MaxParams + 1
+	}
+	p := make(Params, 0, n)
+	off := 0
+	for off <= len(raw) {
+		end := strings.IndexByte(raw[off:], '&')
+		if end < 0 {
+			end = len(raw)
+		} else {
+			end += off
+		}
+		pair := raw[off:end]
+		start := off
+		off = end + 1
+		if pair == "" {
+			continue
+		}
+		if len(p) == MaxParams {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooLarge, MaxParams)
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, err := unescape(rawName, start)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			return nil, fmt.Errorf("%w: empty parameter name at offset %d", ErrBadEncoding, start)
+		}
+		value, err := unescape(rawValue, start+len(rawName)+1)
+		if err != nil {
+			return nil, fmt.Errorf("%w (value of %s)", err, quoteName(name))
+		}
+		p = append(p, Param{Name: name, Value: value})
+	}
+	if err := checkDuplicates(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// unescape form-decodes s ('+' → space, %XY → byte). base is the offset of
+// s within the raw input, used only for error detail.
+func unescape(s string, base int) (string, error) {
+	i := strings.IndexAny(s, "%+")
+	if i < 0 {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			b.WriteByte(' ')
+		case '%':
+			if i+2 >= len(s) {
+				return "", fmt.Errorf("%w: truncated percent-escape at offset %d", ErrBadEncoding, base+i)
+			}
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return "", fmt.Errorf("%w: invalid percent-escape at offset %d", ErrBadEncoding, base+i)
+			}
+			b.WriteByte(hi<<4 | lo)
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// sameName reports whether a and b are equal when '_' and '.' are treated
+// as the same byte.
+func sameName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '.'
+		}
+		if y == '_' {
+			y = '.'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func dupError(first, second string) error {
+	if first == second {
+		return fmt.Errorf("%w: %s", ErrDuplicate, quoteName(second))
+	}
+	return fmt.Errorf("%w: %s collides with %s ('_' and '.' are equivalent in names)",
+		ErrDuplicate, quoteName(second), quoteName(first))
+}
+
+// checkDuplicates rejects repeated names (modulo '_' ≡ '.').
+func checkDuplicates(p Params) error {
+	if len(p) <= 32 {
+		for j := 1; j < len(p); j++ {
+			for i := 0; i < j; i++ {
+				if sameName(p[i].Name, p[j].Name) {
+					return dupError(p[i].Name, p[j].Name)
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]int, len(p))
+	for j, q := range p {
+		key := strings.ReplaceAll(q.Name, "_", ".")
+		if i, ok := seen[key]; ok {
+			return dupError(p[i].Name, p[j].Name)
+		}
+		seen[key] = j
+	}
+	return nil
+}
+
+// quoteName renders a parameter name for an error message, shortened so a
+// hostile request cannot make error texts arbitrarily long.
+func quoteName(name string) string {
+	const max = 64
+	if len(name) > max {
+		return fmt.Sprintf("%q…", name[:max])
+	}
+	return fmt.Sprintf("%q", name)
+}
+
+// Get returns the value of the first parameter called name (exact match)
+// and whether it exists.
+func (p Params) Get(name string) (string, bool) {
+	for _, q := range p {
+		if q.Name == name {
+			return q.Value, true
+		}
+	}
+	return "", false
+}
+
+// With returns a copy of p in which the parameter called name (exact match)
+// has the given value: replaced in place if present (further occurrences,
+// which Parse never produces, are dropped), otherwise appended at the end.
+// It never mutates p or p's backing array.
+func (p Params) With(name, value string) Params {
+	out := make(Params, 0, len(p)+1)
+	found := false
+	for _, q := range p {
+		if q.Name == name {
+			if found {
+				continue
+			}
+			found = true
+			q.Value = value
+		}
+		out = append(out, q)
+	}
+	if !found {
+		out = append(out, Param{Name: name, Value: value})
+	}
+	return out
+}
+
+// Without returns a copy of p, in the same order, without any parameter
+// whose name (exact match) is among names. It never mutates p or p's
+// backing array; the result never shares p's backing array.
+func (p Params) Without(names ...string) Params {
+	out := make(Params, 0, len(p))
+	for _, q := range p {
+		if !slices.Contains(names, q.Name) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// sorted returns a copy of p stably sorted by name in byte order.
+func (p Params) sorted() Params {
+	s := slices.Clone(p)
+	slices.SortStableFunc(s, func(a, b Param) int { return cmp.Compare(a.Name, b.Name) })
+	return s
+}
+
+// Encode returns the canonical wire form of p: parameters sorted by name in
+// byte order (stable for repeated names), name and value each escaped as by
+// url.QueryEscape (space → '+', upper-case %XY), pairs as "name=value"
+// joined by '&'. Every parameter is written with '=' even if its value is
+// empty. For any p returned by Parse, Parse(p.Encode()) returns the same set
+// of parameters, and Encode of that is identical to p.Encode().
+func (p Params) Encode() string {
+	var b strings.Builder
+	for i, q := range p.sorted() {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(q.Name))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(q.Value))
+	}
+	return b.String()
+}
+
+// StringToSign returns the signature-v1 string to sign:
+//
+//	upper(method) + host + path + "?" + n1=v1&n2=v2…
+//
+// over every parameter of p except "Signature" and except parameters whose
+// value starts with '@' (multipart file references). Parameters are sorted
+// by their original names in byte order (stable), then '_' is replaced by
+// '.' in each name, as the official SDKs do. Values are the raw, decoded
+// values (not URL-encoded). host and path are used verbatim (for API 2.0
+// path is "/v2/index.php", for API 3.0 it is "/"; host keeps any port).
+func StringToSign(method, host, path string, p Params) string {
+	var b strings.Builder
+	n := len(method) + len(host) + len(path) + 1
+	for _, q := range p {
+		n += len(q.Name) + len(q.Value) + 2
+	}
+	b.Grow(n)
+	b.WriteString(strings.ToUpper(method))
+	b.WriteString(host)
+	b.WriteString(path)
+	b.WriteByte('?')
+	first := true
+	for _, q := range p.sorted() {
+		if q.Name == paramSignature || strings.HasPrefix(q.Value, "@") {
+			continue
+		}
+		if !first {
+			b.WriteByte('&')
+		}
+		first = false
+		for i := 0; i < len(q.Name); i++ {
+			if c := q.Name[i]; c == '_' {
+				b.WriteByte('.')
+			} else {
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('=')
+		b.WriteString(q.Value)
+	}
+	return b.String()
+}
+
+// Sign returns the standard Base64 (padded) HMAC of StringToSign(method,
+// host, path, p) keyed with secretKey. The hash is SHA-256 if p's
+// SignatureMethod parameter is exactly "HmacSHA256"; if it is absent or
+// anything else, SHA-1 is used, as the API does. The result is the bare
+// value; URL-encode it when putting it on the wire (Encode does).
+func Sign(secretKey, method, host, path string, p Params) string {
+	h := sha1.New
+	if m, _ := p.Get(paramSignatureMethod); m == HmacSHA256 {
+		h = sha256.New
+	}
+	return sign(h, secretKey, StringToSign(method, host, path, p))
+}
+
+func sign(h func() hash.Hash, key, msg string) string {
+	mac := hmac.New(h, []byte(key))
+	mac.Write([]byte(msg))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Verify reports whether p carries a Signature parameter equal to
+// Sign(secretKey, method, host, path, p). The comparison is constant-time.
+// A missing Signature yields false.
+func Verify(secretKey, method, host, path string, p Params) bool {
+	got, ok := p.Get(paramSignature)
+	if !ok {
+		return false
+	}
+	want := Sign(secretKey, method, host, path, p)
+	return hmac.Equal([]byte(got), []byte(want))
+}
