@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+)
+
+// serve runs the proxy and the admin listener until ctx ends, then drains:
+// /readyz turns 503, the listeners close, and calls in flight get up to
+// ShutdownTimeout to finish.
+func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	logger := newLogger(cfg, stdout)
+	upstream, _ := url.Parse(cfg.UpstreamURL) // validated by loadConfig
+	p, err := proxy.New(proxy.Config{
+		Upstream:     upstream,
+		Timeout:      cfg.UpstreamTimeout,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Always200:    cfg.Always200,
+		Transport:    proxy.NewTransport(cfg.MaxIdleConns),
+		Logger:       logger,
+	})
+	if err != nil {
+		return err
+	}
+	var ready atomic.Bool
+	admin := proxy.Admin(proxy.AdminConfig{Ready: ready.Load})
+
+	apiLn, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("%sLISTEN_ADDR: %w", envPrefix, err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		apiLn.Close()
+		return fmt.Errorf("%sADMIN_ADDR: %w", envPrefix, err)
+	}
+	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
+	apiSrv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // a 1 MB form body has a minute
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          errorLog,
+	}
+	adminSrv := &http.Server{
+		Handler:           admin,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          errorLog,
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- apiSrv.Serve(apiLn) }()
+	go func() { errc <- adminSrv.Serve(adminLn) }()
+	ready.Store(true)
+	logger.Info("cdnproxy started", "listen", apiLn.Addr().String(), "admin", adminLn.Addr().String(), "upstream", upstream.String())
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		apiSrv.Close()
+		adminSrv.Close()
+		return fmt.Errorf("listener failed: %w", err)
+	}
+	ready.Store(false)
+	logger.Info("cdnproxy draining", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = apiSrv.Shutdown(sctx)
+	adminSrv.Close()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		apiSrv.Close()
+		return fmt.Errorf("calls still in flight after %s: %w", cfg.ShutdownTimeout, err)
+	}
+	logger.Info("cdnproxy stopped")
+	return nil
+}
+
+// newLogger returns the logger for cfg's level and format, writing to w.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level, _ := cfg.level() // validated by loadConfig
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// healthcheck asks the admin listener's /healthz and fails unless it
+// answers 200. It lets a minimal container image (no curl) check itself.
+func healthcheck(ctx context.Context, environ []string) error {
+	cfg, err := loadConfig(environ)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(cfg.AdminAddr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}

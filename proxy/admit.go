@@ -1,0 +1,88 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
+)
+
+// apiPath is the one path of API 2.0.
+const apiPath = "/v2/index.php"
+
+// admit checks that r is an API call the proxy may forward: the API's
+// path, GET or POST, within the API's size limits, with parameters that
+// parse. It reads a POST body (at most 1 MB) so that it can be inspected
+// and sent again, and returns the request to forward.
+func (p *Proxy) admit(r *http.Request, c *call) (*http.Request, *apiError) {
+	if r.URL.Path != apiPath {
+		return nil, errNotAPIPath()
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, errMethod()
+	}
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		return nil, errTooLarge("query string", maxQueryBytes)
+	}
+	raw := r.URL.RawQuery
+	if r.Method == http.MethodPost {
+		body, err := readBody(r, maxFormBytes)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return nil, errTooLarge("request body", maxFormBytes)
+			}
+			return nil, errBadRequest("the request body could not be read")
+		}
+		raw = ""
+		if isForm(r.Header.Get("Content-Type")) {
+			raw = string(body)
+		}
+	}
+	// The API reads parameters from the query for GET and from the body
+	// for POST. In passthrough mode they are only looked at, for the log;
+	// a call whose parameters do not parse is still forwarded as it came.
+	if params, err := signature.Parse(raw); err == nil {
+		c.action, _ = params.Get("Action")
+		c.secretID, _ = params.Get("SecretId")
+	}
+	return r, nil
+}
+
+// errBodyTooLarge reports a request body over the limit.
+var errBodyTooLarge = errors.New("request body too large")
+
+// readBody reads r's body, at most limit bytes, and puts it back so that
+// it can be forwarded (and, through GetBody, sent again by the transport).
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errBodyTooLarge
+	}
+	setBody(r, body)
+	return body, nil
+}
+
+// setBody makes body the request's body.
+func setBody(r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.TransferEncoding = nil
+}
+
+// isForm reports whether a Content-Type is a URL-encoded form.
+func isForm(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}

@@ -1,0 +1,139 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cdnproxy/cdnproxy/annotate"
+)
+
+// outcome is how a call ended, from the proxy's point of view. Its string
+// form is a log field and a metric label.
+type outcome string
+
+const (
+	outcomeSuccess       outcome = "success"        // the API answered code 0
+	outcomeAPIError      outcome = "api_error"      // the API answered an error; it was annotated
+	outcomePassthrough   outcome = "passthrough"    // not an API result (or too large): sent on untouched
+	outcomeRefused       outcome = "refused"        // the proxy answered the call itself
+	outcomeUpstreamError outcome = "upstream_error" // the API could not be reached or timed out
+	outcomeClientGone    outcome = "client_gone"    // the client hung up before the answer
+)
+
+// failed reports whether the outcome is a failed call, logged at warn.
+func (o outcome) failed() bool {
+	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError
+}
+
+// call is everything the proxy learns about one request on its way
+// through, for the single log line and the metrics at the end. Each step
+// fills in its part; only the request's own goroutine writes to it, except
+// for the timer, which is guarded by its own mutex.
+type call struct {
+	id       string
+	start    time.Time
+	method   string
+	client   string
+	action   string
+	secretID string // as the client sent it; masked when logged
+
+	outcome     outcome
+	status      int             // status written to the client
+	result      annotate.Result // what annotate found, or the proxy's own error
+	codeDesc    string          // of a refusal; for API results, see result
+	message     string          // of a refusal; for API results, see result
+	upstreamErr error           // why the upstream exchange failed, for the log only
+	upstream    struct {
+		start    time.Time
+		duration time.Duration // to the decision about the body
+		status   int
+	}
+	bytes int64
+
+	mu      sync.Mutex
+	timer   *time.Timer // cancels the upstream exchange after the timeout
+	timeout bool        // the timer fired
+}
+
+// callKey is the context key for the *call of a request.
+type callKey struct{}
+
+// withCall returns ctx carrying c.
+func withCall(ctx context.Context, c *call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+// callFrom returns the call carried by ctx, or a throwaway one, so that
+// code on the response path never has to check for nil.
+func callFrom(ctx context.Context) *call {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c
+	}
+	return &call{}
+}
+
+// armTimer starts the upstream deadline: after d, cancel is called,
+// which aborts the exchange wherever it is.
+func (c *call) armTimer(d time.Duration, cancel context.CancelFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timer = time.AfterFunc(d, func() {
+		c.mu.Lock()
+		c.timeout = true
+		c.mu.Unlock()
+		cancel()
+	})
+}
+
+// disarmTimer stops the deadline once the proxy has decided what to do
+// with the body: from then on a body streams for as long as it takes, as
+// through any reverse proxy.
+func (c *call) disarmTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+}
+
+// timedOut reports whether the deadline fired.
+func (c *call) timedOut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timeout
+}
+
+// clientGone reports whether the client hung up: the request's context
+// ended, and not because the upstream deadline fired.
+func (c *call) clientGone(r *http.Request) bool {
+	return r.Context().Err() != nil && !c.timedOut()
+}
+
+// countingWriter records the status and the number of body bytes sent.
+type countingWriter struct {
+	http.ResponseWriter
+	c           *call
+	wroteHeader bool
+}
+
+func (w *countingWriter) WriteHeader(status int) {
+	if !w.wroteHeader && status >= 200 {
+		w.wroteHeader = true
+		w.c.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.c.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer (to flush).
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

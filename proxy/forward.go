@@ -1,0 +1,19 @@
+package proxy
+
+import "net/http/httputil"
+
+// rewrite points the outbound request at the configured upstream. The
+// client's Host header and any absolute URL it sent are ignored: SetURL
+// replaces scheme, host and Host header, so no request can choose another
+// target. ReverseProxy has already removed hop-by-hop headers (including
+// any named in Connection) and X-Forwarded-*; none are added, so the
+// client's address is not disclosed upstream.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	c := callFrom(pr.In.Context())
+	pr.SetURL(p.cfg.Upstream)
+	pr.Out.Header.Set("X-Request-Id", c.id)
+	// Tencent's API has no use for the client's cookies or credentials
+	// meant for the proxy.
+	pr.Out.Header.Del("Cookie")
+	pr.Out.Header.Del("Authorization")
+}

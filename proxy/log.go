@@ -1,0 +1,97 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// finish ends a call: one log line, at warn for a failed call and at
+// debug for the rest. The field names are documented in the README and
+// are part of cdnproxy's interface; change them only with it.
+func (p *Proxy) finish(c *call) {
+	level := slog.LevelDebug
+	msg := "call"
+	switch {
+	case c.outcome.failed():
+		level, msg = slog.LevelWarn, "call failed"
+	case c.outcome == outcomeClientGone:
+		level, msg = slog.LevelInfo, "client hung up"
+	}
+	ctx := context.Background()
+	if !p.log.Enabled(ctx, level) {
+		return
+	}
+	total := time.Since(c.start)
+	attrs := make([]slog.Attr, 0, 24)
+	attrs = append(attrs,
+		slog.String("requestId", c.id),
+		slog.String("outcome", string(c.outcome)),
+		slog.String("clientAddr", c.client),
+		slog.String("method", c.method),
+		slog.String("action", c.action),
+	)
+	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
+		r := c.result
+		attrs = append(attrs, slog.String("code", strconv.Itoa(r.Code)))
+		if r.HasModuleCode {
+			attrs = append(attrs, slog.Int("moduleCode", r.ModuleCode))
+		}
+		codeDesc, message := c.codeDesc, c.message
+		if c.outcome == outcomeAPIError {
+			codeDesc, message = r.CodeDesc(), r.Message()
+		}
+		attrs = append(attrs,
+			slog.String("codeDesc", codeDesc),
+			slog.String("category", string(r.Category)),
+			slog.Bool("retryable", r.Retryable),
+			slog.String("description", r.Description),
+			slog.String("message", message),
+		)
+	}
+	attrs = append(attrs,
+		slog.Int("status", c.status),
+		slog.Int("upstreamStatus", c.upstream.status),
+		slog.Float64("upstreamMs", ms(c.upstream.duration)),
+		slog.Float64("totalMs", ms(total)),
+		slog.Int64("bytes", c.bytes),
+		slog.String("secretId", maskSecretID(c.secretID)),
+	)
+	if c.upstreamErr != nil {
+		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))
+	}
+	p.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// ms converts a duration to milliseconds with microsecond precision.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// maskSecretID keeps enough of a SecretId to tell keys apart and no more:
+// the first and last four characters of ids of 12 or more characters.
+func maskSecretID(id string) string {
+	switch {
+	case id == "":
+		return ""
+	case len(id) < 12:
+		return "****"
+	default:
+		return id[:4] + "****" + id[len(id)-4:]
+	}
+}
+
+// safeError renders an upstream error for the log without the request URL:
+// *url.Error puts the whole URL, query string and Signature included, into
+// its text, so only the cause below it is kept.
+func safeError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.Canceled) {
+		return "canceled"
+	}
+	return err.Error()
+}

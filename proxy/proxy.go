@@ -1,0 +1,146 @@
+// Package proxy is cdnproxy's HTTP side: a reverse proxy in front of
+// Tencent Cloud's CDN API that forwards each call to one configured
+// upstream and annotates the API's error bodies on the way back.
+//
+// A call reads as a straight line through the files of this package:
+// request id and call record (call.go, requestid.go) -> admission: path,
+// method, size, parameters (admit.go) -> forwarding (forward.go,
+// transport.go) -> response decision and annotation (response.go) -> one
+// log line and the metrics (log.go). Every answer the proxy gives itself
+// is built in errors.go.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"time"
+)
+
+// Config is what a Proxy needs. Only Upstream is required; every other
+// field has a working zero value.
+type Config struct {
+	// Upstream is the API 2.0 base URL, such as https://cdn.api.qcloud.com.
+	// Every call goes there and nowhere else, whatever Host or URL the
+	// client sent.
+	Upstream *url.URL
+	// Timeout bounds the upstream exchange up to the point where the proxy
+	// has decided what to do with the body: connect, send, the response
+	// headers, and the start (or, for an error, the whole) of the body.
+	// A success body then streams for as long as it takes. Zero means 30s.
+	Timeout time.Duration
+	// MaxBodyBytes is the largest response body the proxy will hold to
+	// annotate; a larger one passes through untouched. Zero means 1 MiB.
+	MaxBodyBytes int64
+	// Always200 makes the proxy answer its own errors (refusals, upstream
+	// failures) with status 200, as the API does for every error, for
+	// legacy clients that read no body on any other status.
+	Always200 bool
+	// Transport carries calls upstream. Nil means NewTransport(64).
+	Transport http.RoundTripper
+	// Logger receives one line per failed call (and, at debug level, one
+	// per successful call). Nil discards.
+	Logger *slog.Logger
+}
+
+// The API's documented request limits: 32 KB of query string for GET and
+// 1 MB of body for POST.
+const (
+	maxQueryBytes = 32 << 10
+	maxFormBytes  = 1 << 20
+)
+
+// Proxy is the annotating reverse proxy. It is an http.Handler; build it
+// with New.
+type Proxy struct {
+	cfg Config
+	rp  *httputil.ReverseProxy
+	log *slog.Logger
+}
+
+// New checks cfg and returns a ready Proxy.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Upstream == nil || cfg.Upstream.Host == "" || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") {
+		return nil, errors.New("proxy: Upstream must be an absolute http or https URL")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("proxy: Timeout and MaxBodyBytes must not be negative")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = NewTransport(64)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	p := &Proxy{cfg: cfg, log: logger}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      cfg.Transport,
+		BufferPool:     newBufferPool(),
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.upstreamFailed,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	return p, nil
+}
+
+// ServeHTTP handles one API call from start to finish.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr}
+	w.Header().Set("X-Request-Id", c.id)
+	cw := &countingWriter{ResponseWriter: w, c: c}
+	defer p.finish(c)
+
+	req, aerr := p.admit(r, c)
+	if aerr != nil {
+		p.refuse(cw, c, aerr)
+		return
+	}
+	ctx, cancel := context.WithCancel(withCall(r.Context(), c))
+	defer cancel()
+	c.armTimer(p.cfg.Timeout, cancel)
+	defer c.disarmTimer()
+	c.upstream.start = time.Now()
+	p.rp.ServeHTTP(cw, req.WithContext(ctx))
+	if c.outcome == outcomeClientGone {
+		c.status = 499 // nginx's "client closed request", for the log only
+	}
+}
+
+// refuse answers a call with one of the proxy's own errors.
+func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
+	c.outcome = e.outcome
+	body := e.body()
+	c.result.Code, c.result.Category, c.result.Retryable, c.result.Description = body.Code, body.Category, body.Retryable, body.Description
+	c.codeDesc, c.message = body.CodeDesc, body.Message
+	writeError(w, e, p.cfg.Always200)
+}
+
+// upstreamFailed is the ReverseProxy's ErrorHandler: the upstream could
+// not be reached, timed out, or broke off before the proxy could decide
+// about the body. A client that hung up is recorded as such and sent
+// nothing; it is not an upstream failure.
+func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	c := callFrom(r.Context())
+	c.upstreamErr = err
+	switch {
+	case c.timedOut():
+		p.refuse(w, c, errUpstream(true))
+	case c.clientGone(r):
+		c.outcome = outcomeClientGone
+	default:
+		p.refuse(w, c, errUpstream(false))
+	}
+}

@@ -1,0 +1,262 @@
+package proxy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cdnproxy/cdnproxy/annotate"
+)
+
+// peekSize is how much of a body the proxy reads before it first asks
+// annotate.Decide. API results put "code" in their first few dozen bytes,
+// so a success body costs one read of at most this much, then streams.
+const peekSize = 4 << 10
+
+// modifyResponse is the ReverseProxy's ModifyResponse: it decides from the
+// first bytes of the body whether the body can need annotation. Success
+// bodies and anything that is not an API result stream on untouched; error
+// bodies are read whole (up to MaxBodyBytes) and annotated. Returning an
+// error sends the call to upstreamFailed, before anything was written to
+// the client.
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	c := callFrom(resp.Request.Context())
+	c.upstream.status = resp.StatusCode
+	resp.Header.Del("X-Request-Id") // the proxy's own is already set
+	defer func() { c.upstream.duration = time.Since(c.upstream.start) }()
+	if !hasBody(resp) || !mayBeJSON(resp.Header.Get("Content-Type")) {
+		c.outcome = outcomePassthrough
+		c.disarmTimer()
+		return nil
+	}
+	b := bodyReader{raw: resp.Body}
+	if !b.decode(resp.Header.Get("Content-Encoding")) {
+		return p.passOn(resp, c, &b, nil)
+	}
+	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	switch verdict {
+	case annotate.Succeeded:
+		c.outcome = outcomeSuccess
+		return p.passOn(resp, c, &b, decoded)
+	case annotate.Pass:
+		return p.passOn(resp, c, &b, decoded)
+	}
+	// An error body, or one that ended before Decide could tell: read the
+	// rest (up to the limit) and annotate.
+	decoded, complete, err := b.readAll(decoded, p.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	if !complete {
+		return p.passOn(resp, c, &b, decoded)
+	}
+	out, res := annotate.Body(decoded)
+	c.result = res
+	c.disarmTimer()
+	switch res.Kind {
+	case annotate.Success:
+		c.outcome = outcomeSuccess
+	case annotate.Failure:
+		c.outcome = outcomeAPIError
+	default:
+		c.outcome = outcomePassthrough
+	}
+	if res.Kind != annotate.Failure || (len(out) == len(decoded) && b.encoding == "") {
+		// Unchanged: send the bytes exactly as they came.
+		return p.passOn(resp, c, &b, decoded)
+	}
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.ContentLength = int64(len(out))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
+	resp.Header.Del("Content-Encoding") // the annotated body is sent decoded
+	resp.Uncompressed = b.encoding != ""
+	return nil
+}
+
+// passOn sends the body on exactly as the upstream sent it: the bytes
+// already read, then the rest, unbuffered. decoded is what was read for an
+// uncompressed body (for a compressed one the raw bytes are in b).
+func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
+	c.disarmTimer()
+	if c.outcome == "" {
+		c.outcome = outcomePassthrough
+	}
+	head := decoded
+	if b.encoding != "" {
+		head = b.rawSeen.Bytes()
+	}
+	if len(head) > 0 {
+		resp.Body = &joinedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
+	}
+	return nil
+}
+
+// joinedBody is a response body made of bytes already read and the rest.
+type joinedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// hasBody reports whether a response can carry a body.
+func hasBody(resp *http.Response) bool {
+	switch {
+	case resp.Request != nil && resp.Request.Method == http.MethodHead,
+		resp.StatusCode == http.StatusNoContent,
+		resp.StatusCode == http.StatusNotModified,
+		resp.StatusCode < 200:
+		return false
+	}
+	return resp.ContentLength != 0
+}
+
+// mayBeJSON reports whether a Content-Type admits a JSON body. API 2.0's
+// content type is undocumented (its PHP backend may well say text/html),
+// so absence and any textual or JSON type qualify; images, archives and
+// the like do not.
+func mayBeJSON(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(mt, "text/") || strings.Contains(mt, "json") || strings.Contains(mt, "javascript")
+}
+
+// bodyReader reads a response body, decoding gzip or deflate when the
+// upstream used it, and keeps the raw bytes it consumed so that the body
+// can still be sent on exactly as it came.
+type bodyReader struct {
+	raw      io.Reader
+	encoding string       // "", "gzip" or "deflate"
+	rawSeen  bytes.Buffer // raw bytes consumed, when encoding != ""
+	rawErr   error        // the raw body's own read error, if any
+	dec      io.Reader    // what peek and readAll read
+}
+
+// decode sets up decoding for a Content-Encoding. It returns false when
+// the encoding is one the proxy does not decode (the body then passes
+// through) or the compressed stream does not start as it should.
+func (b *bodyReader) decode(encoding string) bool {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "", "identity":
+		b.dec = b.raw
+		return true
+	case "gzip", "x-gzip":
+		b.encoding = "gzip"
+	case "deflate":
+		b.encoding = "deflate"
+	default:
+		return false
+	}
+	src := io.TeeReader(errRecorder{b}, &b.rawSeen)
+	var err error
+	if b.encoding == "gzip" {
+		b.dec, err = gzip.NewReader(src)
+	} else {
+		b.dec, err = zlib.NewReader(src)
+	}
+	return err == nil
+}
+
+// errRecorder remembers the raw body's read errors, to tell a broken
+// connection from a broken compressed stream.
+type errRecorder struct{ b *bodyReader }
+
+func (e errRecorder) Read(p []byte) (int, error) {
+	n, err := e.b.raw.Read(p)
+	if err != nil && err != io.EOF {
+		e.b.rawErr = err
+	}
+	return n, err
+}
+
+// errDecode marks a compressed stream that does not decode.
+var errDecode = errors.New("body does not decode")
+
+// read reads decoded bytes into buf[len(buf):cap(buf)]. A failure of the
+// raw body is returned as is; a decoding failure as errDecode.
+func (b *bodyReader) read(buf []byte) ([]byte, error) {
+	n, err := b.dec.Read(buf[len(buf):cap(buf)])
+	buf = buf[:len(buf)+n]
+	switch {
+	case err == nil || err == io.EOF:
+		return buf, err
+	case b.rawErr != nil:
+		return buf, b.rawErr
+	case b.encoding != "":
+		return buf, errDecode
+	default:
+		return buf, err
+	}
+}
+
+// peek reads decoded bytes until annotate.Decide can answer, the body
+// ends (verdict Buffer: the whole body is in hand) or limit bytes were read
+// without an answer (verdict Pass: too large to annotate).
+func (b *bodyReader) peek(limit int64) ([]byte, annotate.Verdict, error) {
+	buf := make([]byte, 0, peekSize)
+	for next := 0; ; {
+		var err error
+		buf, err = b.read(buf)
+		if err == io.EOF {
+			return buf, annotate.Buffer, nil
+		}
+		if err == errDecode {
+			return buf, annotate.Pass, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(buf) >= next {
+			// Asking again only when the prefix has doubled keeps the
+			// rescans linear in the body's size.
+			if v := annotate.Decide(buf); v != annotate.NeedMore {
+				return buf, v, nil
+			}
+			next = 2 * len(buf)
+		}
+		if int64(len(buf)) > limit {
+			return buf, annotate.Pass, nil
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+// readAll reads the rest of the decoded body into buf. complete is false
+// when the body is larger than limit or does not decode; what was read is
+// then in buf (and, for a compressed body, in rawSeen).
+func (b *bodyReader) readAll(buf []byte, limit int64) (_ []byte, complete bool, _ error) {
+	for {
+		if int64(len(buf)) > limit {
+			return buf, false, nil
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		var err error
+		buf, err = b.read(buf)
+		switch {
+		case err == io.EOF:
+			return buf, int64(len(buf)) <= limit, nil
+		case err == errDecode:
+			return buf, false, nil
+		case err != nil:
+			return nil, false, err
+		}
+	}
+}
