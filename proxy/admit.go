@@ -14,11 +14,19 @@ import (
 // apiPath is the one path of API 2.0.
 const apiPath = "/v2/index.php"
 
+// inbound is an admitted call.
+type inbound struct {
+	r         *http.Request
+	params    signature.Params // the parameters the API will read
+	parseErr  error            // why params could not be read, if so
+	multipart bool             // a POST body the proxy cannot re-encode
+}
+
 // admit checks that r is an API call the proxy may forward: the API's
-// path, GET or POST, within the API's size limits, with parameters that
-// parse. It reads a POST body (at most 1 MB) so that it can be inspected
-// and sent again, and returns the request to forward.
-func (p *Proxy) admit(r *http.Request, c *call) (*http.Request, *apiError) {
+// path, GET or POST, within the API's size limits. It reads a POST body
+// (at most 1 MB) so that it can be inspected and sent again, and parses
+// the parameters the API will read: the query for GET, the body for POST.
+func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 	if r.URL.Path != apiPath {
 		return nil, errNotAPIPath()
 	}
@@ -28,6 +36,7 @@ func (p *Proxy) admit(r *http.Request, c *call) (*http.Request, *apiError) {
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return nil, errTooLarge("query string", maxQueryBytes)
 	}
+	in := &inbound{r: r}
 	raw := r.URL.RawQuery
 	if r.Method == http.MethodPost {
 		body, err := readBody(r, maxFormBytes)
@@ -37,19 +46,18 @@ func (p *Proxy) admit(r *http.Request, c *call) (*http.Request, *apiError) {
 			}
 			return nil, errBadRequest("the request body could not be read")
 		}
-		raw = ""
-		if isForm(r.Header.Get("Content-Type")) {
-			raw = string(body)
+		raw = string(body)
+		in.multipart = !isForm(r.Header.Get("Content-Type"))
+		if in.multipart {
+			raw = ""
 		}
 	}
-	// The API reads parameters from the query for GET and from the body
-	// for POST. In passthrough mode they are only looked at, for the log;
+	// In passthrough mode the parameters are only looked at, for the log:
 	// a call whose parameters do not parse is still forwarded as it came.
-	if params, err := signature.Parse(raw); err == nil {
-		c.action, _ = params.Get("Action")
-		c.secretID, _ = params.Get("SecretId")
-	}
-	return r, nil
+	in.params, in.parseErr = signature.Parse(raw)
+	c.action, _ = in.params.Get("Action")
+	c.secretID, _ = in.params.Get("SecretId")
+	return in, nil
 }
 
 // errBodyTooLarge reports a request body over the limit.

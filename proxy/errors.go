@@ -107,3 +107,20 @@ func errUpstream(timeout bool) *apiError {
 	return &apiError{status: http.StatusBadGateway, code: 6200, codeDesc: "UpstreamUnreachable", outcome: outcomeUpstreamError,
 		category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API could not be reached"}
 }
+
+func errAuth(detail string) *apiError {
+	// The API answers failed authentication with status 200; so does the
+	// proxy, so that legacy clients report an ordinary 4100.
+	return &apiError{status: http.StatusOK, code: 4100, codeDesc: "AuthFailure", outcome: outcomeRefused,
+		message: "cdnproxy: authentication failed: " + detail}
+}
+
+func errExpired() *apiError {
+	return &apiError{status: http.StatusOK, code: 4500, codeDesc: "ReplayAttack", outcome: outcomeRefused,
+		message: "cdnproxy: the Timestamp is more than 2 hours away from the proxy's clock; sign the call again with the current time"}
+}
+
+func errToken() *apiError {
+	return &apiError{status: http.StatusUnauthorized, code: 4100, codeDesc: "AuthFailure", outcome: outcomeRefused,
+		message: "cdnproxy: this proxy needs an Authorization: Bearer token"}
+}

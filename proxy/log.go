@@ -59,6 +59,7 @@ func (p *Proxy) finish(c *call) {
 		slog.Float64("totalMs", ms(total)),
 		slog.Int64("bytes", c.bytes),
 		slog.String("secretId", maskSecretID(c.secretID)),
+		slog.String("signing", string(p.cfg.Signing.Mode)),
 	)
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))

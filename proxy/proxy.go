@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	Always200 bool
 	// Transport carries calls upstream. Nil means NewTransport(64).
 	Transport http.RoundTripper
+	// Signing says how calls' signatures are handled; the zero value
+	// forwards them untouched.
+	Signing Signing
 	// Logger receives one line per failed call (and, at debug level, one
 	// per successful call). Nil discards.
 	Logger *slog.Logger
@@ -58,9 +62,10 @@ const (
 // Proxy is the annotating reverse proxy. It is an http.Handler; build it
 // with New.
 type Proxy struct {
-	cfg Config
-	rp  *httputil.ReverseProxy
-	log *slog.Logger
+	cfg          Config
+	rp           *httputil.ReverseProxy
+	log          *slog.Logger
+	upstreamPath string // the API path as the upstream sees it
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -77,6 +82,17 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	switch cfg.Signing.Mode {
+	case "":
+		cfg.Signing.Mode = Passthrough
+	case Passthrough:
+	case Resign, Sign:
+		if cfg.Signing.SecretID == "" || cfg.Signing.SecretKey == "" {
+			return nil, fmt.Errorf("proxy: signing mode %s needs the upstream SecretID and SecretKey", cfg.Signing.Mode)
+		}
+	default:
+		return nil, fmt.Errorf("proxy: unknown signing mode %q", cfg.Signing.Mode)
+	}
 	if cfg.Transport == nil {
 		cfg.Transport = NewTransport(64)
 	}
@@ -84,7 +100,7 @@ func New(cfg Config) (*Proxy, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := &Proxy{cfg: cfg, log: logger}
+	p := &Proxy{cfg: cfg, log: logger, upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      cfg.Transport,
@@ -103,10 +119,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cw := &countingWriter{ResponseWriter: w, c: c}
 	defer p.finish(c)
 
-	req, aerr := p.admit(r, c)
+	in, aerr := p.admit(r, c)
 	if aerr != nil {
 		p.refuse(cw, c, aerr)
 		return
+	}
+	req := in.r
+	if p.cfg.Signing.Mode != Passthrough {
+		if req, aerr = p.resign(r, in); aerr != nil {
+			p.refuse(cw, c, aerr)
+			return
+		}
 	}
 	ctx, cancel := context.WithCancel(withCall(r.Context(), c))
 	defer cancel()

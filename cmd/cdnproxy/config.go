@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
 // envPrefix starts the name of every variable cdnproxy reads.
@@ -29,6 +31,17 @@ type config struct {
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug (every call), info, warn (failed calls only) or error"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long SIGTERM waits for calls in flight before exiting"`
+
+	Signing        string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
+	SecretID       string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
+	SecretIDFile   string `env:"SECRET_ID_FILE,file" desc:"file holding the upstream SecretId, instead of CDNPROXY_SECRET_ID (e.g. a Docker secret)"`
+	SecretKey      string `env:"SECRET_KEY" desc:"upstream SecretKey used to re-sign calls; never logged"`
+	SecretKeyFile  string `env:"SECRET_KEY_FILE,file" desc:"file holding the upstream SecretKey, instead of CDNPROXY_SECRET_KEY"`
+	ClientKeys     string `env:"CLIENT_KEYS" desc:"keys issued to clients instead of the upstream key: id1:key1,id2:key2"`
+	ClientKeysFile string `env:"CLIENT_KEYS_FILE,file" desc:"file holding the client keys, comma- or newline-separated id:key pairs"`
+	ClientToken    string `env:"CLIENT_TOKEN" desc:"if set, every call must carry Authorization: Bearer <token>; required by sign mode on a non-loopback address"`
+	TLSCertFile    string `env:"TLS_CERT_FILE" desc:"PEM certificate (chain) to serve the API port over TLS; needs CDNPROXY_TLS_KEY_FILE"`
+	TLSKeyFile     string `env:"TLS_KEY_FILE" desc:"PEM private key for CDNPROXY_TLS_CERT_FILE"`
 }
 
 // loadConfig reads the configuration from environ (KEY=value strings) and
@@ -86,7 +99,117 @@ func (c config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
 	}
+	errs = append(errs, c.validateSigning()...)
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("TLS_CERT_FILE", "and %sTLS_KEY_FILE must be set together", envPrefix)
+	}
 	return errors.Join(errs...)
+}
+
+// validateSigning checks the signing variables. Its errors name variables
+// and positions, never secret values.
+func (c config) validateSigning() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s: "+format, append([]any{envPrefix, name}, args...)...))
+	}
+	for _, pair := range [][2]string{{"SECRET_ID", c.SecretID}, {"SECRET_KEY", c.SecretKey}, {"CLIENT_KEYS", c.ClientKeys}} {
+		if pair[1] != "" && c.fileValue(pair[0]) != "" {
+			bad(pair[0], "set either it or %s%s_FILE, not both", envPrefix, pair[0])
+		}
+	}
+	if _, err := parseClientKeys(c.clientKeys()); err != nil {
+		bad(c.clientKeysVar(), "%v", err)
+	}
+	switch proxy.SigningMode(c.Signing) {
+	case proxy.Passthrough:
+		return errs
+	case proxy.Resign, proxy.Sign:
+	default:
+		bad("SIGNING", "%q is not passthrough, resign or sign", c.Signing)
+		return errs
+	}
+	if c.secretID() == "" || c.secretKey() == "" {
+		bad("SIGNING", "%s mode needs the upstream credential: set %sSECRET_ID and %sSECRET_KEY (or their _FILE variants)", c.Signing, envPrefix, envPrefix)
+	}
+	if proxy.SigningMode(c.Signing) == proxy.Sign && c.ClientToken == "" && !loopback(c.ListenAddr) {
+		bad("CLIENT_TOKEN", "sign mode on %q (not a loopback address) lets anyone who reaches the port spend the account's quota: set a token, or listen on 127.0.0.1", c.ListenAddr)
+	}
+	return errs
+}
+
+// fileValue returns the content of the _FILE variant of a variable.
+func (c config) fileValue(name string) string {
+	switch name {
+	case "SECRET_ID":
+		return c.SecretIDFile
+	case "SECRET_KEY":
+		return c.SecretKeyFile
+	default:
+		return c.ClientKeysFile
+	}
+}
+
+// secretID, secretKey and clientKeys return a value from the variable or
+// from its file, without the trailing newline files usually have.
+func (c config) secretID() string   { return strings.TrimSpace(c.SecretID + c.SecretIDFile) }
+func (c config) secretKey() string  { return strings.TrimSpace(c.SecretKey + c.SecretKeyFile) }
+func (c config) clientKeys() string { return strings.TrimSpace(c.ClientKeys + c.ClientKeysFile) }
+
+// clientKeysVar names the variable the client keys came from.
+func (c config) clientKeysVar() string {
+	if c.ClientKeysFile != "" {
+		return "CLIENT_KEYS_FILE"
+	}
+	return "CLIENT_KEYS"
+}
+
+// parseClientKeys reads "id1:key1,id2:key2" (commas or newlines). Errors
+// give the entry's position, never its text, which holds a key.
+func parseClientKeys(s string) (map[string]string, error) {
+	keys := make(map[string]string)
+	if s == "" {
+		return keys, nil
+	}
+	entries := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
+	for i, entry := range entries {
+		id, key, ok := strings.Cut(strings.TrimSpace(entry), ":")
+		id, key = strings.TrimSpace(id), strings.TrimSpace(key)
+		switch {
+		case !ok || id == "" || key == "":
+			return nil, fmt.Errorf("entry %d is not id:key", i+1)
+		case keys[id] != "":
+			return nil, fmt.Errorf("entry %d repeats an id", i+1)
+		}
+		keys[id] = key
+	}
+	return keys, nil
+}
+
+// loopback reports whether a listen address accepts only local
+// connections.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// signing returns the proxy's signing configuration.
+func (c config) signing() proxy.Signing {
+	keys, _ := parseClientKeys(c.clientKeys()) // validated by loadConfig
+	return proxy.Signing{
+		Mode:        proxy.SigningMode(c.Signing),
+		SecretID:    c.secretID(),
+		SecretKey:   c.secretKey(),
+		ClientKeys:  keys,
+		ClientToken: c.ClientToken,
+	}
 }
 
 // level returns the slog level named by LOG_LEVEL.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Always200:    cfg.Always200,
 		Transport:    proxy.NewTransport(cfg.MaxIdleConns),
+		Signing:      cfg.signing(),
 		Logger:       logger,
 	})
 	if err != nil {
@@ -38,6 +40,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	apiLn, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("%sLISTEN_ADDR: %w", envPrefix, err)
+	}
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			apiLn.Close()
+			return fmt.Errorf("%sTLS_CERT_FILE, %sTLS_KEY_FILE: %w", envPrefix, envPrefix, err)
+		}
+		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
@@ -65,7 +75,8 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	go func() { errc <- apiSrv.Serve(apiLn) }()
 	go func() { errc <- adminSrv.Serve(adminLn) }()
 	ready.Store(true)
-	logger.Info("cdnproxy started", "listen", apiLn.Addr().String(), "admin", adminLn.Addr().String(), "upstream", upstream.String())
+	logger.Info("cdnproxy started", "listen", apiLn.Addr().String(), "admin", adminLn.Addr().String(),
+		"upstream", upstream.String(), "signing", cfg.Signing, "tls", cfg.TLSCertFile != "")
 
 	select {
 	case <-ctx.Done():
