@@ -1,0 +1,73 @@
+package annotate
+
+// Verdict is Decide's answer for the first bytes of a body.
+type Verdict uint8
+
+const (
+	// NeedMore means the prefix ends before the answer is known.
+	NeedMore Verdict = iota
+	// Pass means the body is not an API result (not a JSON object, or no
+	// integer "code"), or too large to tell: send it on as it is.
+	Pass
+	// Succeeded means the body is an API result with code 0: send it on
+	// as it is.
+	Succeeded
+	// Buffer means the body is an error result: read it whole (up to a
+	// limit) and pass it to Body.
+	Buffer
+)
+
+// String returns the verdict's lower-case name.
+func (v Verdict) String() string {
+	switch v {
+	case Pass:
+		return "pass"
+	case Succeeded:
+		return "succeeded"
+	case Buffer:
+		return "buffer"
+	default:
+		return "need_more"
+	}
+}
+
+// Decide looks at the start of a response body and says whether it can
+// need annotation, reading no further than the top-level "code" member.
+// It never allocates, so a success body costs a scan of its first members
+// and nothing else. A caller that reaches the end of the body while Decide
+// still says NeedMore has the whole body and can call Body directly.
+//
+// Decide follows the first "code" it meets. Body refuses to annotate a
+// body with two, so a body that starts with "code":0 and repeats "code"
+// later is sent on unannotated either way.
+func Decide(prefix []byte) Verdict {
+	s := objectScanner{b: prefix}
+	switch s.open() {
+	case scanIncomplete:
+		return NeedMore
+	case scanMalformed:
+		return Pass
+	}
+	for first := true; ; first = false {
+		m, st := s.next(first)
+		switch st {
+		case scanIncomplete:
+			return NeedMore
+		case scanOK:
+		default: // the object ended without a code, or is not JSON
+			return Pass
+		}
+		if key(m) != "code" {
+			continue
+		}
+		n, ok := integer(m.value)
+		switch {
+		case !ok:
+			return Pass
+		case n == 0:
+			return Succeeded
+		default:
+			return Buffer
+		}
+	}
+}
