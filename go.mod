@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/tidwall/gjson v1.20.2
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -1,0 +1,440 @@
+package main
+
+// Docker cannot run where the tests run, so these tests read
+// docker-compose.yml and the Dockerfile and check them against the code:
+// variable names, ports, health check and the non-root user.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// composeService is the part of a compose service the tests check. Fields
+// with several accepted shapes are left as any.
+type composeService struct {
+	Build           any                `yaml:"build"`
+	EnvFile         any                `yaml:"env_file"`
+	Environment     any                `yaml:"environment"`
+	Ports           []any              `yaml:"ports"`
+	Healthcheck     struct{ Test any } `yaml:"healthcheck"`
+	Restart         string             `yaml:"restart"`
+	ReadOnly        bool               `yaml:"read_only"`
+	User            string             `yaml:"user"`
+	SecurityOpt     []string           `yaml:"security_opt"`
+	CapDrop         []string           `yaml:"cap_drop"`
+	StopGracePeriod string             `yaml:"stop_grace_period"`
+}
+
+// readCompose returns docker-compose.yml's cdnproxy service.
+func readCompose(t *testing.T) composeService {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Services map[string]composeService `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	svc, ok := file.Services["cdnproxy"]
+	if !ok {
+		t.Fatalf("docker-compose.yml has no service cdnproxy")
+	}
+	return svc
+}
+
+// defaultPorts returns the ports of the default LISTEN_ADDR and
+// ADMIN_ADDR.
+func defaultPorts(t *testing.T) (api, admin int) {
+	t.Helper()
+	cfg, err := loadConfig(nil)
+	if err != nil {
+		t.Fatalf("loadConfig(nil): %v", err)
+	}
+	port := func(addr string) int {
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			t.Fatalf("default address %q has no numeric port", addr)
+		}
+		return n
+	}
+	return port(cfg.ListenAddr), port(cfg.AdminAddr)
+}
+
+// publishedPort is one entry of a service's ports.
+type publishedPort struct {
+	hostIP    string
+	published string
+	target    int
+}
+
+// parsePort reads a ports entry in the short syntax
+// ("[HOST_IP:]PUBLISHED:TARGET[/PROTO]") or the long one (a mapping).
+func parsePort(entry any) (publishedPort, error) {
+	switch e := entry.(type) {
+	case map[string]any:
+		target, err := strconv.Atoi(fmt.Sprint(e["target"]))
+		if err != nil {
+			return publishedPort{}, fmt.Errorf("ports entry %v: target %v is not a port", e, e["target"])
+		}
+		p := publishedPort{target: target, published: fmt.Sprint(e["published"])}
+		if ip, ok := e["host_ip"]; ok {
+			p.hostIP = fmt.Sprint(ip)
+		}
+		return p, nil
+	case string, int:
+		s := fmt.Sprint(e)
+		s, _, _ = strings.Cut(s, "/")
+		i := strings.LastIndex(s, ":")
+		if i < 0 {
+			return publishedPort{}, fmt.Errorf("ports entry %q publishes a random host port; give HOST:CONTAINER", s)
+		}
+		target, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return publishedPort{}, fmt.Errorf("ports entry %q: container port %q is not a single port", s, s[i+1:])
+		}
+		p := publishedPort{target: target, published: s[:i]}
+		if j := strings.LastIndex(p.published, ":"); j >= 0 {
+			p.hostIP = strings.Trim(p.published[:j], "[]")
+			p.published = p.published[j+1:]
+		}
+		return p, nil
+	default:
+		return publishedPort{}, fmt.Errorf("ports entry %v (%T) is neither a string nor a mapping", entry, entry)
+	}
+}
+
+// stringList reads a YAML value that may be one string or a list of
+// strings (and, for env_file, of {path: ...} mappings).
+func stringList(v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, fmt.Sprint(m["path"]))
+				continue
+			}
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	default:
+		return []string{fmt.Sprint(v)}
+	}
+}
+
+func TestComposeFile(t *testing.T) {
+	svc := readCompose(t)
+	apiPort, adminPort := defaultPorts(t)
+	known := make(map[string]bool)
+	for _, v := range configVariables(t) {
+		known[v.name] = true
+	}
+
+	t.Run("environment names real variables", func(t *testing.T) {
+		var names []string
+		switch env := svc.Environment.(type) {
+		case nil:
+		case map[string]any:
+			for name := range env {
+				names = append(names, name)
+			}
+		case []any:
+			for _, e := range env {
+				name, _, _ := strings.Cut(fmt.Sprint(e), "=")
+				names = append(names, name)
+			}
+		default:
+			t.Fatalf("environment is %T, want a mapping or a list", env)
+		}
+		for _, name := range names {
+			if !known[name] {
+				t.Errorf("environment sets %s, which cdnproxy does not read (config has no such variable)", name)
+			}
+		}
+	})
+
+	t.Run("env_file includes config.example.env", func(t *testing.T) {
+		files := stringList(svc.EnvFile)
+		if !slices.ContainsFunc(files, func(f string) bool { return filepath.Clean(f) == "config.example.env" }) {
+			t.Errorf("env_file = %q, want it to include config.example.env", files)
+		}
+	})
+
+	t.Run("ports are the default listen ports", func(t *testing.T) {
+		var targets []int
+		for _, entry := range svc.Ports {
+			p, err := parsePort(entry)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			targets = append(targets, p.target)
+			if p.target == adminPort {
+				if ip := net.ParseIP(p.hostIP); p.hostIP != "localhost" && (ip == nil || !ip.IsLoopback()) {
+					t.Errorf("the admin port %d is published on %q; publish it on 127.0.0.1 only", adminPort, p.hostIP)
+				}
+			}
+		}
+		slices.Sort(targets)
+		want := []int{apiPort, adminPort}
+		slices.Sort(want)
+		if !slices.Equal(targets, want) {
+			t.Errorf("published container ports = %v, want %v (the ports of the default CDNPROXY_LISTEN_ADDR and CDNPROXY_ADMIN_ADDR)", targets, want)
+		}
+	})
+
+	t.Run("healthcheck runs the healthcheck subcommand", func(t *testing.T) {
+		test := stringList(svc.Healthcheck.Test)
+		want := append([]string{"CMD"}, dockerfileExec(t, readDockerfile(t).final, "ENTRYPOINT")...)
+		want = append(want, "healthcheck")
+		if !slices.Equal(test, want) {
+			t.Errorf("healthcheck test = %q, want %q (the image has no shell)", test, want)
+		}
+	})
+
+	t.Run("hardening", func(t *testing.T) {
+		if !svc.ReadOnly {
+			t.Error("read_only must be true: cdnproxy writes no files")
+		}
+		if svc.Restart == "" || svc.Restart == "no" {
+			t.Errorf("restart = %q, want a restart policy such as unless-stopped", svc.Restart)
+		}
+		if u := svc.User; u == "" || u == "root" || u == "0" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:") {
+			t.Errorf("user = %q, want a non-root user such as nonroot", u)
+		}
+		if !slices.ContainsFunc(svc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+			t.Errorf("security_opt = %q, want no-new-privileges:true", svc.SecurityOpt)
+		}
+		if !slices.Contains(svc.CapDrop, "ALL") {
+			t.Errorf("cap_drop = %q, want ALL", svc.CapDrop)
+		}
+	})
+
+	t.Run("stop grace period covers the drain", func(t *testing.T) {
+		cfg, err := loadConfig(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grace := 10 * time.Second // compose's default
+		if svc.StopGracePeriod != "" {
+			grace, err = time.ParseDuration(svc.StopGracePeriod)
+			if err != nil {
+				t.Fatalf("stop_grace_period %q: %v", svc.StopGracePeriod, err)
+			}
+		}
+		if grace <= cfg.ShutdownTimeout {
+			t.Errorf("stop_grace_period = %s, want more than the default CDNPROXY_SHUTDOWN_TIMEOUT (%s), or SIGKILL cuts the drain short", grace, cfg.ShutdownTimeout)
+		}
+	})
+
+	t.Run("builds from the Dockerfile", func(t *testing.T) {
+		dockerfile := "Dockerfile"
+		switch b := svc.Build.(type) {
+		case string:
+			if filepath.Clean(b) != "." {
+				t.Errorf("build = %q, want the repository root", b)
+			}
+		case map[string]any:
+			if c, _ := b["context"].(string); filepath.Clean(c) != "." {
+				t.Errorf("build context = %q, want the repository root", c)
+			}
+			if d, ok := b["dockerfile"].(string); ok {
+				dockerfile = d
+			}
+		default:
+			t.Fatalf("build is %T, want the repository root", b)
+		}
+		if filepath.Clean(dockerfile) != "Dockerfile" {
+			t.Errorf("build dockerfile = %q, want Dockerfile", dockerfile)
+		}
+	})
+}
+
+// instruction is one Dockerfile instruction, continuation lines joined.
+type instruction struct {
+	line int
+	cmd  string // upper case: FROM, USER, ...
+	args string
+}
+
+// dockerfile is a Dockerfile split into its last stage and the rest.
+type dockerfile struct {
+	all   []instruction
+	final []instruction // from the last FROM on
+}
+
+func readDockerfile(t *testing.T) dockerfile {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var df dockerfile
+	var cur strings.Builder
+	start := 0
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") || (line == "" && cur.Len() == 0) {
+			continue
+		}
+		if cur.Len() == 0 {
+			start = n
+		}
+		if l, ok := strings.CutSuffix(line, `\`); ok {
+			cur.WriteString(l + " ")
+			continue
+		}
+		cur.WriteString(line)
+		cmd, args, _ := strings.Cut(strings.TrimSpace(cur.String()), " ")
+		df.all = append(df.all, instruction{start, strings.ToUpper(cmd), strings.TrimSpace(args)})
+		cur.Reset()
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range df.all {
+		if in.cmd == "FROM" {
+			df.final = df.all[i:]
+		}
+	}
+	if df.final == nil {
+		t.Fatal("Dockerfile has no FROM")
+	}
+	return df
+}
+
+// dockerfileExec returns the exec-form (JSON) arguments of the last
+// instruction cmd in a stage.
+func dockerfileExec(t *testing.T, stage []instruction, cmd string) []string {
+	t.Helper()
+	for i := len(stage) - 1; i >= 0; i-- {
+		if stage[i].cmd != cmd {
+			continue
+		}
+		var args []string
+		if err := json.Unmarshal([]byte(stage[i].args), &args); err != nil {
+			t.Fatalf("Dockerfile line %d: %s %s is not in exec form ([\"...\"]): %v", stage[i].line, cmd, stage[i].args, err)
+		}
+		return args
+	}
+	t.Fatalf("the Dockerfile's final stage has no %s", cmd)
+	return nil
+}
+
+func TestDockerfile(t *testing.T) {
+	df := readDockerfile(t)
+	apiPort, adminPort := defaultPorts(t)
+
+	t.Run("exposes the default listen ports", func(t *testing.T) {
+		var ports []int
+		for _, in := range df.final {
+			if in.cmd != "EXPOSE" {
+				continue
+			}
+			for _, f := range strings.Fields(in.args) {
+				p, proto, _ := strings.Cut(f, "/")
+				n, err := strconv.Atoi(p)
+				if err != nil || (proto != "" && proto != "tcp") {
+					t.Errorf("line %d: EXPOSE %s is not a TCP port", in.line, f)
+					continue
+				}
+				ports = append(ports, n)
+			}
+		}
+		slices.Sort(ports)
+		want := []int{apiPort, adminPort}
+		slices.Sort(want)
+		if !slices.Equal(ports, want) {
+			t.Errorf("EXPOSE = %v, want %v (the ports of the default CDNPROXY_LISTEN_ADDR and CDNPROXY_ADMIN_ADDR)", ports, want)
+		}
+	})
+
+	t.Run("final stage runs as non-root", func(t *testing.T) {
+		// Without a USER the image's own user counts: distroless's
+		// :nonroot tags run as nonroot, other images as root.
+		user := "root"
+		from := strings.Fields(df.final[0].args)
+		if len(from) > 0 && strings.HasSuffix(from[0], ":nonroot") {
+			user = "nonroot"
+		}
+		for _, in := range df.final {
+			if in.cmd == "USER" {
+				user = in.args
+			}
+		}
+		name, _, _ := strings.Cut(user, ":")
+		if name == "root" || name == "0" {
+			t.Errorf("the final stage runs as %q; set USER to a non-root user such as 65532 (distroless nonroot)", user)
+		}
+	})
+
+	t.Run("entrypoint and healthcheck", func(t *testing.T) {
+		entry := dockerfileExec(t, df.final, "ENTRYPOINT")
+		if len(entry) != 1 || !strings.HasPrefix(entry[0], "/") {
+			t.Fatalf("ENTRYPOINT = %q, want the binary's absolute path alone", entry)
+		}
+		var hc *instruction
+		for i := range df.final {
+			if df.final[i].cmd == "HEALTHCHECK" {
+				hc = &df.final[i]
+			}
+		}
+		if hc == nil {
+			t.Fatal("the final stage has no HEALTHCHECK")
+		}
+		_, exec, ok := strings.Cut(hc.args, "CMD ")
+		var got []string
+		if ok {
+			ok = json.Unmarshal([]byte(strings.TrimSpace(exec)), &got) == nil
+		}
+		if want := []string{entry[0], "healthcheck"}; !ok || !slices.Equal(got, want) {
+			t.Errorf("line %d: HEALTHCHECK %s; want CMD %q (exec form: the image has no shell)", hc.line, hc.args, want)
+		}
+	})
+
+	t.Run("builder has go.mod's Go", func(t *testing.T) {
+		mod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(mod)
+		if m == nil {
+			t.Fatal("go.mod has no go directive")
+		}
+		want := "golang:" + string(m[1])
+		found := false
+		for _, in := range df.all {
+			if in.cmd == "FROM" && strings.HasPrefix(in.args, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no build stage FROM %s (go.mod says go %s)", want, m[1])
+		}
+	})
+}
