@@ -1,5 +1,0 @@
-//go:build !race
-
-package annotate_test
-
-const raceEnabled = false
