@@ -1,6 +1,9 @@
 // Package codes is cdnproxy's catalogue of Tencent Cloud CDN API error codes:
 // for every code the API documents, a category, whether a retry may help,
 // and an English description written for an operator who reads no Chinese.
+// It covers both generations of the API: 2.0's numeric codes (Public,
+// Module) and 3.0's dotted codes such as "LimitExceeded.CdnPurgeUrlExceedDayLimit"
+// (V3, which falls back to the code's family).
 //
 // The catalogue is plain Go data; nothing is read or computed at start-up.
 package codes
