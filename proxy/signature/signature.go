@@ -3,7 +3,8 @@
 // (cdn.api.qcloud.com/v2/index.php) and by API 3.0 when a client signs
 // with SignatureMethod HmacSHA1/HmacSHA256 (path "/"), together with a
 // strict parser for application/x-www-form-urlencoded parameter lists and
-// a canonical re-encoder.
+// a canonical re-encoder. For API 3.0 it also implements TC3-HMAC-SHA256
+// ("signature v3"; see TC3Request, ParseTC3Authorization and VerifyTC3).
 //
 // The package is pure: it performs no I/O, keeps no state, and never
 // includes a secret key in an error or panic message.
