@@ -6,6 +6,7 @@
 //
 //	cdnproxy              run the proxy
 //	cdnproxy healthcheck  probe the admin listener's /healthz (for container health checks)
+//	cdnproxy mock         run an offline emulator of the API 2.0 endpoint (CDNPROXY_MOCK_* variables; see mock.go)
 package main
 
 import (
@@ -34,8 +35,10 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		switch args[0] {
 		case "healthcheck":
 			return healthcheck(ctx, environ)
+		case "mock":
+			return runMock(ctx, args[1:], environ, stdout, stderr)
 		default:
-			return fmt.Errorf("unknown command %q (commands: healthcheck; no command runs the proxy)", args[0])
+			return fmt.Errorf("unknown command %q (commands: healthcheck, mock; no command runs the proxy)", args[0])
 		}
 	}
 	cfg, err := loadConfig(environ)

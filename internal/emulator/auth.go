@@ -1,0 +1,116 @@
+package emulator
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
+)
+
+// window is how far a Timestamp may be from the emulator's clock, and how
+// long a (SecretId, Nonce) pair is remembered: the API's 2 hours.
+const window = 2 * time.Hour
+
+// authenticate checks the SecretId and the signature, and returns the
+// SecretId. The signature is checked over every parameter but Signature,
+// for the Host the call arrived with, the same without its port, and the
+// canonical API host, as API clients sign whichever host they were
+// configured with.
+func (e *Emulator) authenticate(method, host string, p signature.Params) (string, *reply) {
+	id, _ := p.Get("SecretId")
+	key, ok := e.creds[id]
+	if id == "" || !ok {
+		rep := errAuth()
+		return "", &rep
+	}
+	for _, h := range signedHosts(host) {
+		if signature.Verify(key, method, h, Path, p) {
+			return id, nil
+		}
+	}
+	rep := errAuth()
+	return "", &rep
+}
+
+// signedHosts lists the hosts a signature may have been computed over.
+func signedHosts(host string) []string {
+	hosts := []string{host}
+	if h, _, err := net.SplitHostPort(host); err == nil && h != host {
+		hosts = append(hosts, h)
+	}
+	if host != CanonicalHost {
+		hosts = append(hosts, CanonicalHost)
+	}
+	return hosts
+}
+
+// checkFreshness checks Timestamp and Nonce: both present and numeric,
+// the Timestamp within 2 hours of now. It returns the Nonce.
+func checkFreshness(p signature.Params, now time.Time) (uint64, *reply) {
+	ts, _ := p.Get("Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		rep := errPublic(4000, "缺少参数或参数格式错误 Timestamp (missing or invalid parameter Timestamp)")
+		return 0, &rep
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > window || d < -window {
+		rep := errReplay(now)
+		return 0, &rep
+	}
+	n, _ := p.Get("Nonce")
+	nonce, err := strconv.ParseUint(n, 10, 64)
+	if err != nil {
+		rep := errPublic(4000, "缺少参数或参数格式错误 Nonce (missing or invalid parameter Nonce)")
+		return 0, &rep
+	}
+	return nonce, nil
+}
+
+// nonceKey is one remembered (SecretId, Nonce) pair.
+type nonceKey struct {
+	secretID string
+	nonce    uint64
+}
+
+// nonceMemory remembers the pairs seen in the last 2 hours, at most max of
+// them: a FIFO queue (in the order seen) beside a set for lookups.
+type nonceMemory struct {
+	max   int
+	seen  map[nonceKey]struct{}
+	queue []seenNonce // queue[head:] are live, oldest first
+	head  int
+}
+
+type seenNonce struct {
+	key nonceKey
+	at  time.Time
+}
+
+// add records key as seen at now and reports whether it was new. It
+// first forgets pairs older than 2 hours and, when full, the oldest.
+func (m *nonceMemory) add(key nonceKey, now time.Time) bool {
+	for m.head < len(m.queue) && now.Sub(m.queue[m.head].at) > window {
+		m.pop()
+	}
+	if _, dup := m.seen[key]; dup {
+		return false
+	}
+	for len(m.seen) >= m.max {
+		m.pop()
+	}
+	m.seen[key] = struct{}{}
+	m.queue = append(m.queue, seenNonce{key, now})
+	return true
+}
+
+// pop forgets the oldest pair, compacting the queue now and then.
+func (m *nonceMemory) pop() {
+	delete(m.seen, m.queue[m.head].key)
+	m.queue[m.head] = seenNonce{}
+	m.head++
+	if m.head > 1024 && m.head > len(m.queue)/2 {
+		m.queue = append(m.queue[:0:0], m.queue[m.head:]...)
+		m.head = 0
+	}
+}
