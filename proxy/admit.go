@@ -22,11 +22,17 @@ type inbound struct {
 	multipart bool             // a POST body the proxy cannot re-encode
 }
 
-// admit checks that r is an API call the proxy may forward: the API's
-// path, GET or POST, within the API's size limits. It reads a POST body
-// (at most 1 MB) so that it can be inspected and sent again, and parses
-// the parameters the API will read: the query for GET, the body for POST.
+// admit checks that r is an API call the proxy may forward: the client
+// token, if one is configured (in every signing mode), the API's path, GET
+// or POST, within the API's size limits. It reads a POST body (at most
+// 1 MB) so that it can be inspected and sent again, and parses the
+// parameters the API will read: the query for GET, the body for POST.
 func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
+	// The token comes first: a caller without it gets nothing read and
+	// learns nothing about the call it sent.
+	if t := p.cfg.Signing.ClientToken; t != "" && !bearerOK(r.Header.Get("Authorization"), t) {
+		return nil, errToken()
+	}
 	if r.URL.Path != apiPath {
 		return nil, errNotAPIPath()
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -42,11 +44,36 @@ type Signing struct {
 	// with a client key leaves with the upstream SecretId.
 	ClientKeys map[string]string
 	// ClientToken, when set, must arrive as "Authorization: Bearer <token>"
-	// on every call (compared in constant time).
+	// on every call, in every mode, Passthrough included (compared in
+	// constant time).
 	ClientToken string
 	// Now is the clock for Timestamp checks and for signing; nil means
 	// time.Now.
 	Now func() time.Time
+}
+
+// String describes s without its secrets: the key and the token are
+// shown as set or not, SecretIDs masked as in the log, client keys
+// counted. Printing a Config (%v, %+v, a panic value) thus never shows
+// them.
+func (s Signing) String() string {
+	return fmt.Sprintf("{Mode:%s SecretID:%s SecretKey:%s ClientKeys:%d ClientToken:%s}",
+		s.Mode, maskSecretID(s.SecretID), redacted(s.SecretKey), len(s.ClientKeys), redacted(s.ClientToken))
+}
+
+// GoString is String for %#v.
+func (s Signing) GoString() string { return "proxy.Signing" + s.String() }
+
+// LogValue is String for slog, whose JSON handler would otherwise
+// marshal every exported field.
+func (s Signing) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// redacted shows whether a secret is set, never the secret.
+func redacted(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "[redacted]"
 }
 
 // timestampWindow is how far a call's Timestamp may be from the proxy's
@@ -65,9 +92,6 @@ func (s *Signing) now() time.Time {
 // forward. in.params are the call's parsed parameters.
 func (p *Proxy) resign(r *http.Request, in *inbound) (*http.Request, *apiError) {
 	s := &p.cfg.Signing
-	if s.ClientToken != "" && !bearerOK(r.Header.Get("Authorization"), s.ClientToken) {
-		return nil, errToken()
-	}
 	if in.parseErr != nil {
 		return nil, errBadRequest("the call's parameters could not be read: " + in.parseErr.Error())
 	}
@@ -132,6 +156,11 @@ func (p *Proxy) signedHosts(host string) []string {
 	}
 	add(host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
+		if strings.Contains(h, ":") {
+			// An IPv6 literal: a client configured with "[::1]" signs
+			// it with its brackets.
+			h = "[" + h + "]"
+		}
 		add(h)
 	}
 	add(p.cfg.Upstream.Host)

@@ -1,0 +1,223 @@
+package legacyclient_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
+)
+
+const (
+	upstreamID  = "AKIDlegacyupstream00000000000001"
+	upstreamKey = "legacy-upstream-secret-key-0001"
+	clientID    = "AKIDlegacyclient000000000000000002"
+	clientKey   = "legacy-client-secret-key-0002"
+	// onlineHostBody is the upstream's answer to OnlineHost.
+	onlineHostBody = `{"code":4000,"message":"(9112)操作域名需要为【开启中】状态，请确认后重试","codeDesc":"InvalidParameter"}`
+	// note is the value client.js sends with DescribeCdnHosts.
+	note = "a+b/c=d 中文 100%"
+)
+
+// upstream is a fake API 2.0 that verifies signatures as the API does
+// (parameters from the query for GET and from the form body for POST, the
+// key by SecretId, the Host it received itself) and knows only the
+// upstream credential. A success echoes what it saw.
+type upstream struct {
+	mu    sync.Mutex
+	count int
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.count++
+	u.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	raw := r.URL.RawQuery
+	if r.Method == http.MethodPost {
+		raw = string(body)
+	}
+	params, err := signature.Parse(raw)
+	w.Header().Set("Content-Type", "application/json")
+	id, _ := params.Get("SecretId")
+	if err != nil || r.URL.Path != "/v2/index.php" || id != upstreamID ||
+		!signature.Verify(upstreamKey, r.Method, r.Host, "/v2/index.php", params) {
+		io.WriteString(w, `{"code":4100,"message":"鉴权失败，请参考文档中鉴权部分。","codeDesc":"AuthFailure"}`)
+		return
+	}
+	get := func(name string) string { v, _ := params.Get(name); return v }
+	if get("Action") == "OnlineHost" {
+		io.WriteString(w, onlineHostBody)
+		return
+	}
+	out, _ := json.Marshal(map[string]any{"code": 0, "message": "", "codeDesc": "Success", "data": map[string]string{
+		"action": get("Action"), "method": r.Method, "signatureMethod": get("SignatureMethod"),
+		"requestClient": get("RequestClient"), "note": get("note"), "secretId": id,
+	}})
+	w.Write(out)
+}
+
+func (u *upstream) calls() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.count
+}
+
+// syncBuffer collects the proxy's log.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// result is one line of client.js's output.
+type result struct {
+	Method          string         `json:"method"`
+	SignatureMethod string         `json:"signatureMethod"`
+	Action          string         `json:"action"`
+	Error           *string        `json:"error"`
+	Body            map[string]any `json:"body"`
+}
+
+// runClient runs client.js against proxyURL with the given credential and
+// returns its results.
+func runClient(t *testing.T, proxyURL, id, key string) []result {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is not installed (%v); this test runs the npm client qcloudapi-sdk", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "client.js")
+	// The environment without HTTP proxy settings: the client must talk to
+	// cdnproxy directly.
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasSuffix(strings.ToLower(name), "_proxy") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key, "NODE_NO_WARNINGS=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node client.js: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
+	}
+	var results []result
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var r result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("client.js printed a line that is not JSON: %v\n%s", err, sc.Text())
+		}
+		results = append(results, r)
+	}
+	if len(results) != 8 {
+		t.Fatalf("client.js printed %d results, want 8\nstdout:\n%s\nstderr:\n%s", len(results), out, stderr.String())
+	}
+	return results
+}
+
+func TestQcloudapiSDKThroughProxy(t *testing.T) {
+	if _, err := os.Stat("node_modules/qcloudapi-sdk/package.json"); err != nil {
+		t.Fatalf("the npm client is not installed (%v): run `npm ci --prefix internal/legacyclient` from the repository root", err)
+	}
+	up := &upstream{}
+	upSrv := httptest.NewServer(up)
+	t.Cleanup(upSrv.Close)
+	upURL, _ := url.Parse(upSrv.URL)
+	logBuf := &syncBuffer{}
+	p, err := proxy.New(proxy.Config{
+		Upstream: upURL,
+		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
+			ClientKeys: map[string]string{clientID: clientKey}},
+		Logger: slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxySrv := httptest.NewServer(p)
+	t.Cleanup(proxySrv.Close)
+	proxyURL := proxySrv.URL + "/v2/index.php"
+
+	for _, tc := range []struct {
+		name    string
+		id, key string
+		ok      bool // signed with the issued client key
+	}{
+		{"issued client key", clientID, clientKey, true},
+		{"wrong key", clientID, "not-the-client-key", false},
+		{"unknown SecretId", "AKIDnotissued00000000000000000", clientKey, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := up.calls()
+			for _, r := range runClient(t, proxyURL, tc.id, tc.key) {
+				label := r.Method + " " + r.SignatureMethod + " " + r.Action
+				if r.Error != nil {
+					t.Errorf("%s: request error %s", label, *r.Error)
+					continue
+				}
+				b := r.Body
+				switch {
+				case !tc.ok:
+					if b["code"] != float64(4100) || b["codeDesc"] != "AuthFailure" || b["category"] != "authentication_failed" ||
+						b["retryable"] != false || b["description"] == "" {
+						t.Errorf("%s: want the proxy's annotated 4100, got %v", label, b)
+					}
+				case r.Action == "DescribeCdnHosts":
+					data, _ := b["data"].(map[string]any)
+					wantSM := map[string]string{"sha1": "", "sha256": "HmacSHA256"}[r.SignatureMethod]
+					if b["code"] != float64(0) || data["action"] != r.Action || data["method"] != r.Method ||
+						data["signatureMethod"] != wantSM || data["requestClient"] != "SDK_NODEJS_0.2.1" ||
+						data["note"] != note || data["secretId"] != upstreamID {
+						t.Errorf("%s: want the upstream's success, got %v", label, b)
+					}
+				default:
+					if b["code"] != float64(4000) || b["moduleCode"] != float64(9112) || b["category"] != "invalid_state" ||
+						b["retryable"] != false || b["description"] == "" || !strings.HasPrefix(b["message"].(string), "(9112)") {
+						t.Errorf("%s: want the annotated 9112 error, got %v", label, b)
+					}
+				}
+			}
+			want := before
+			if tc.ok {
+				want += 8
+			}
+			if got := up.calls(); got != want {
+				t.Errorf("upstream received %d calls, want %d", got-before, want-before)
+			}
+		})
+	}
+	proxySrv.Close() // waits for the calls in flight: the log is complete
+	for _, secret := range []string{upstreamKey, clientKey} {
+		if strings.Contains(logBuf.String(), secret) {
+			t.Errorf("the proxy's log holds a secret key")
+		}
+	}
+}
