@@ -60,13 +60,23 @@ const (
 	FromPublic
 	// FromModule means the module code decided.
 	FromModule
+	// FromV3Code means the API 3.0 error code itself is in the catalogue.
+	FromV3Code
+	// FromV3Family means only the code's family (the part before the
+	// first dot) is in the catalogue.
+	FromV3Family
 )
 
 // Result describes what Body found. Only Kind is set for Other bodies.
 type Result struct {
 	Kind Kind
-	// Code is the public code (the "code" member).
+	// Generation is the API generation whose shape the body has: 2 for
+	// {"code":…}, 3 for {"Response":{…}}; 0 for Other bodies.
+	Generation int
+	// Code is the API 2.0 public code (the "code" member).
 	Code int
+	// ErrorCode is the API 3.0 error code (Response.Error.Code).
+	ErrorCode string
 	// ModuleCode is the module code found in the message's "(9112)"
 	// prefix or in codeDesc; HasModuleCode says whether there was one.
 	ModuleCode    int
@@ -79,12 +89,42 @@ type Result struct {
 	Retryable   bool
 	Description string
 
-	message  []byte // raw JSON of the "message" member, if any
-	codeDesc []byte // raw JSON of the "codeDesc" member, if any
+	message   []byte // raw JSON of "message" (2.0) or Error.Message (3.0)
+	codeDesc  []byte // raw JSON of the "codeDesc" member, if any
+	requestID []byte // raw JSON of Response.RequestId (3.0), if any
 }
 
-// Message returns the upstream's "message" member as text ("" when absent).
+// Message returns the upstream's message as text: the "message" member
+// (2.0) or Response.Error.Message (3.0); "" when absent.
 func (r Result) Message() string { return jsonText(r.message) }
+
+// RequestID returns the upstream's own request id (API 3.0's
+// Response.RequestId); "" when the body has none.
+func (r Result) RequestID() string { return jsonText(r.requestID) }
+
+// CodeText returns the error code as text: the public code of a 2.0 body
+// ("4000"), the error code of a 3.0 body ("AuthFailure.SignatureFailure").
+func (r Result) CodeText() string {
+	if r.Generation == 3 {
+		return r.ErrorCode
+	}
+	return strconv.Itoa(r.Code)
+}
+
+// Known reports whether the catalogue has the most specific code of a
+// failure: the module code when there is one, else the public code, or
+// the exact 3.0 code. A failure that is not Known is a sign the catalogue
+// needs an entry.
+func (r Result) Known() bool {
+	switch {
+	case r.Generation == 3:
+		return r.Source == FromV3Code
+	case r.HasModuleCode:
+		return r.Source == FromModule
+	default:
+		return r.Source == FromPublic
+	}
+}
 
 // CodeDesc returns the upstream's "codeDesc" member as text: a class name
 // such as "InvalidParameter", or a module code such as "9110".
@@ -103,8 +143,11 @@ func Body(body []byte) ([]byte, Result) {
 	if !ok {
 		return body, Result{Kind: Other}
 	}
+	if f.response != nil {
+		return bodyV3(body, f.response)
+	}
 	if f.code == 0 {
-		return body, Result{Kind: Success}
+		return body, Result{Kind: Success, Generation: 2}
 	}
 	res := classify(f)
 	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) {
@@ -115,6 +158,7 @@ func Body(body []byte) ([]byte, Result) {
 
 // fields are the top-level members of a body that matter here.
 type fields struct {
+	response                                  []byte // raw "Response" of a 3.0 body
 	code                                      int
 	message, codeDesc                         []byte
 	hasCategory, hasRetryable, hasDescription bool
@@ -131,7 +175,7 @@ func inspect(body []byte) (fields, bool) {
 		return f, false
 	}
 	var code []byte
-	seenCode, seenMessage, seenCodeDesc := false, false, false
+	seenCode, seenMessage, seenCodeDesc, seenResponse := false, false, false, false
 	for first := true; ; first = false {
 		m, st := s.next(first)
 		if st == scanEnd {
@@ -164,10 +208,19 @@ func inspect(body []byte) (fields, bool) {
 			f.hasDescription = true
 		case "moduleCode":
 			f.hasModuleCode = true
+		case "Response":
+			if seenResponse {
+				return f, false
+			}
+			seenResponse, f.response = true, m.value
 		}
 	}
-	if !seenCode || skipSpace(body, s.i) != len(body) {
+	if seenCode == seenResponse || skipSpace(body, s.i) != len(body) {
+		// Neither generation's shape, or both at once: not for us.
 		return f, false
+	}
+	if seenResponse {
+		return f, true
 	}
 	n, ok := integer(code)
 	if !ok {
@@ -197,7 +250,8 @@ func key(m member) string {
 		k = buf[:n]
 	}
 	// Comparing string(b) with constants does not allocate.
-	for _, name := range [...]string{"code", "message", "codeDesc", "category", "retryable", "description", "moduleCode"} {
+	for _, name := range [...]string{"code", "message", "codeDesc", "category", "retryable", "description", "moduleCode",
+		"Response", "Error", "Code", "Message", "RequestId", "Category", "Retryable", "Description"} {
 		if string(k) == name {
 			return name
 		}
@@ -266,7 +320,7 @@ func unescapeShort(buf *[16]byte, s []byte) (int, bool) {
 
 // classify picks the catalogue entry for a failure.
 func classify(f fields) Result {
-	res := Result{Kind: Failure, Code: f.code, message: f.message, codeDesc: f.codeDesc}
+	res := Result{Kind: Failure, Generation: 2, Code: f.code, message: f.message, codeDesc: f.codeDesc}
 	if mc, ok := moduleCode(f.message, f.codeDesc); ok {
 		res.ModuleCode, res.HasModuleCode = mc, true
 		if e, ok := codes.Module(mc); ok {

@@ -291,7 +291,7 @@ func TestBodySuccess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
-		if !reflect.DeepEqual(res, annotate.Result{Kind: annotate.Success}) || !sameSlice(in, out) {
+		if !reflect.DeepEqual(res, annotate.Result{Kind: annotate.Success, Generation: 2}) || !sameSlice(in, out) {
 			t.Errorf("Body(%s) = %s, %+v; want the same slice and Result{Kind: Success}", in, out, res)
 		}
 		if res.Message() != "" || res.CodeDesc() != "" {

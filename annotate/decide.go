@@ -32,14 +32,16 @@ func (v Verdict) String() string {
 }
 
 // Decide looks at the start of a response body and says whether it can
-// need annotation, reading no further than the top-level "code" member.
-// It never allocates, so a success body costs a scan of its first members
-// and nothing else. A caller that reaches the end of the body while Decide
-// still says NeedMore has the whole body and can call Body directly.
+// need annotation, reading no further than the member that tells: the
+// top-level "code" of an API 2.0 result, or the "Error" (or its absence)
+// inside the "Response" of an API 3.0 result. It never allocates, so a
+// success body costs a scan of its first members and nothing else. A
+// caller that reaches the end of the body while Decide still says
+// NeedMore has the whole body and can call Body directly.
 //
-// Decide follows the first "code" it meets. Body refuses to annotate a
-// body with two, so a body that starts with "code":0 and repeats "code"
-// later is sent on unannotated either way.
+// Decide follows the first "code" or "Response" it meets. Body refuses to
+// annotate a body with two, so a body that starts with "code":0 and
+// repeats "code" later is sent on unannotated either way.
 func Decide(prefix []byte) Verdict {
 	s := objectScanner{b: prefix}
 	switch s.open() {
@@ -51,23 +53,58 @@ func Decide(prefix []byte) Verdict {
 	for first := true; ; first = false {
 		m, st := s.next(first)
 		switch st {
-		case scanIncomplete:
-			return NeedMore
 		case scanOK:
+		case scanIncomplete:
+			if m.key != nil && key(m) == "Response" {
+				return decideV3(m.value)
+			}
+			return NeedMore
 		default: // the object ended without a code, or is not JSON
 			return Pass
 		}
-		if key(m) != "code" {
-			continue
+		switch key(m) {
+		case "code":
+			n, ok := integer(m.value)
+			switch {
+			case !ok:
+				return Pass
+			case n == 0:
+				return Succeeded
+			default:
+				return Buffer
+			}
+		case "Response":
+			return decideV3(m.value)
 		}
-		n, ok := integer(m.value)
-		switch {
-		case !ok:
-			return Pass
-		case n == 0:
+	}
+}
+
+// decideV3 decides on (the start of) an API 3.0 "Response" object: an
+// "Error" member makes it an error; its end without one, a success.
+func decideV3(response []byte) Verdict {
+	s := objectScanner{b: response}
+	switch s.open() {
+	case scanIncomplete:
+		return NeedMore
+	case scanMalformed:
+		return Pass
+	}
+	for first := true; ; first = false {
+		m, st := s.next(first)
+		switch st {
+		case scanOK:
+			if key(m) == "Error" {
+				return Buffer
+			}
+		case scanIncomplete:
+			if m.key != nil && key(m) == "Error" {
+				return Buffer
+			}
+			return NeedMore
+		case scanEnd:
 			return Succeeded
 		default:
-			return Buffer
+			return Pass
 		}
 	}
 }

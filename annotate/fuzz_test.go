@@ -22,6 +22,9 @@ func fuzzSeeds() []string {
 	for _, tt := range failureTests {
 		seeds = append(seeds, tt.body)
 	}
+	for _, tt := range v3Tests {
+		seeds = append(seeds, tt.body)
+	}
 	for _, tt := range unchangedTests {
 		seeds = append(seeds, tt.body)
 	}

@@ -109,6 +109,9 @@ func oracleKind(b []byte) (k annotate.Kind, code int, decided bool) {
 			codeRaw = m.raw
 		}
 	}
+	if n["Response"] > 0 {
+		return annotate.Other, 0, false // an API 3.0 shape: see the v3 tests
+	}
 	if n["code"] != 1 || n["message"] > 1 || n["codeDesc"] > 1 {
 		return annotate.Other, 0, true
 	}
@@ -162,13 +165,17 @@ func checkBody(in []byte) (out []byte, res annotate.Result, err error) {
 		if !sameSlice(in, out) {
 			return out, res, fmt.Errorf("Kind %v but the body was not returned as it came", res.Kind)
 		}
-		if !reflect.DeepEqual(res, annotate.Result{Kind: res.Kind}) {
+		if res.Generation == 2 && !reflect.DeepEqual(res, annotate.Result{Kind: res.Kind, Generation: 2}) ||
+			res.Generation != 2 && res.Kind == annotate.Other && !reflect.DeepEqual(res, annotate.Result{Kind: res.Kind}) {
 			return out, res, fmt.Errorf("Kind %v with other fields set: %+v", res.Kind, res)
 		}
 		return out, res, nil
 	}
 	if !json.Valid(in) {
 		return out, res, fmt.Errorf("annotated a body that is not valid JSON: %q", in)
+	}
+	if res.Generation == 3 {
+		return out, res, checkSpliceV3(in, out, res)
 	}
 	return out, res, checkSplice(in, out, res)
 }
@@ -243,6 +250,54 @@ func checkSplice(in, out []byte, res annotate.Result) error {
 	// The catalogue decides: check the description source agrees.
 	if !slices.Contains(codes.Categories(), res.Category) || res.Description == "" {
 		return fmt.Errorf("category %q / description %q not from the catalogue", res.Category, res.Description)
+	}
+	return nil
+}
+
+// checkSpliceV3 checks that out is in with members inserted at one place,
+// that the place is the end of Response.Error, and that the inserted
+// members are annotation members describing res that Error did not have.
+func checkSpliceV3(in, out []byte, res annotate.Result) error {
+	if sameSlice(in, out) {
+		return nil // nothing was missing
+	}
+	p := 0
+	for p < len(in) && in[p] == out[p] {
+		p++
+	}
+	tail := len(in) - p
+	if len(out) < len(in) || !bytes.Equal(out[len(out)-tail:], in[p:]) {
+		return fmt.Errorf("output is not input with one insertion:\n in: %q\nout: %q", in, out)
+	}
+	var doc struct {
+		Response struct {
+			Error map[string]json.RawMessage
+		}
+	}
+	var before struct {
+		Response struct {
+			Error map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return fmt.Errorf("annotated 3.0 body does not decode: %v", err)
+	}
+	if err := json.Unmarshal(in, &before); err != nil {
+		return fmt.Errorf("3.0 body does not decode: %v", err)
+	}
+	want := map[string]any{"Category": string(res.Category), "Retryable": res.Retryable, "Description": res.Description}
+	for name, v := range want {
+		raw, ok := doc.Response.Error[name]
+		if !ok {
+			return fmt.Errorf("Response.Error has no %s after annotation: %q", name, out)
+		}
+		if _, had := before.Response.Error[name]; had {
+			continue
+		}
+		got, _ := json.Marshal(v)
+		if !bytes.Equal(raw, got) {
+			return fmt.Errorf("Response.Error.%s = %s, want %s", name, raw, got)
+		}
 	}
 	return nil
 }

@@ -125,6 +125,9 @@ func (s *objectScanner) open() scanState {
 }
 
 // next reads the next member. It returns scanEnd after the closing brace.
+// When the input ends inside a member's value, it returns scanIncomplete
+// with the key and the value's beginning (m.value runs to the end of the
+// input); an incomplete member has a nil key.
 func (s *objectScanner) next(first bool) (member, scanState) {
 	b := s.b
 	i := skipSpace(b, s.i)
@@ -161,6 +164,12 @@ func (s *objectScanner) next(first bool) (member, scanState) {
 	}
 	i = skipSpace(b, i+1)
 	end, st := skipValue(b, i)
+	if st == scanIncomplete {
+		// The key is known and the value has begun: hand back what there
+		// is of it, so that a caller deciding on a prefix can look inside.
+		m.value = b[i:]
+		return m, scanIncomplete
+	}
 	if st != scanOK {
 		return member{}, st
 	}
