@@ -8,13 +8,29 @@ type AdminConfig struct {
 	// while it is false (during start-up and while draining). Nil means
 	// always ready.
 	Ready func() bool
+	// Metrics serves /metrics, typically promhttp.HandlerFor on the
+	// registry the proxy's Metrics were registered with. Nil means no
+	// /metrics.
+	Metrics http.Handler
+	// Failures is the record of failed calls behind the failures page,
+	// the same one the Proxy writes to (Config.Failures). Nil means no
+	// failures page.
+	Failures *Failures
 }
 
 // Admin returns the handler for the admin listener, which is kept apart
 // from the API port so that no API path is ever claimed by the proxy:
 //
-//	GET /healthz  200 while the process runs
-//	GET /readyz   200 while calls are taken, 503 while draining
+//	GET /healthz        200 while the process runs
+//	GET /readyz         200 while calls are taken, 503 while draining
+//	GET /metrics        Prometheus metrics (when AdminConfig.Metrics is set)
+//	GET /failures       the failures page: recent failed calls and counts
+//	                    by category and code over the last hour (when
+//	                    AdminConfig.Failures is set)
+//	GET /               the failures page too
+//	GET /failures.json  the failures page's data as JSON
+//
+// The admin listener has no authentication: keep it on a private address.
 func Admin(cfg AdminConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -27,13 +43,21 @@ func Admin(cfg AdminConfig) http.Handler {
 		}
 		writeText(w, http.StatusOK, "ready\n")
 	})
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if f := cfg.Failures; f != nil {
+		mux.HandleFunc("GET /failures", f.servePage)
+		mux.HandleFunc("GET /{$}", f.servePage)
+		mux.HandleFunc("GET /failures.json", f.serveJSON)
+	}
 	return mux
 }
 
 // writeText writes a short plain-text answer.
 func writeText(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	setAdminHeaders(w.Header())
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(text))
 }

@@ -9,10 +9,14 @@ import (
 	"time"
 )
 
-// finish ends a call: one log line, at warn for a failed call and at
-// debug for the rest. The field names are documented in the README and
-// are part of cdnproxy's interface; change them only with it.
+// finish ends a call: the metrics, the failures page, and one log line,
+// at warn for a failed call and at debug for the rest. The field names
+// are documented in the README and are part of cdnproxy's interface;
+// change them only with it.
 func (p *Proxy) finish(c *call) {
+	total := time.Since(c.start)
+	p.cfg.Metrics.observe(c)
+	p.cfg.Failures.record(c, total)
 	level := slog.LevelDebug
 	msg := "call"
 	switch {
@@ -25,7 +29,6 @@ func (p *Proxy) finish(c *call) {
 	if !p.log.Enabled(ctx, level) {
 		return
 	}
-	total := time.Since(c.start)
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
 		slog.String("requestId", c.id),

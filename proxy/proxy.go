@@ -50,6 +50,12 @@ type Config struct {
 	// Logger receives one line per failed call (and, at debug level, one
 	// per successful call). Nil discards.
 	Logger *slog.Logger
+	// Metrics counts every call; several Proxies may share one. Nil means
+	// no metrics.
+	Metrics *Metrics
+	// Failures keeps the recent failed calls for the failures page;
+	// several Proxies may share one. Nil means none are kept.
+	Failures *Failures
 }
 
 // The API's documented request limits: 32 KB of query string for GET and
@@ -118,6 +124,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", c.id)
 	cw := &countingWriter{ResponseWriter: w, c: c}
 	defer p.finish(c)
+	p.cfg.Metrics.callStarted()
+	defer p.cfg.Metrics.callEnded()
 
 	in, aerr := p.admit(r, c)
 	if aerr != nil {

@@ -31,6 +31,7 @@ type config struct {
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug (every call), info, warn (failed calls only) or error"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long SIGTERM waits for calls in flight before exiting"`
+	FailuresSize    int           `env:"FAILURES_SIZE" envDefault:"200" desc:"how many recent failed calls the failures page keeps"`
 
 	Signing        string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
 	SecretID       string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
@@ -98,6 +99,9 @@ func (c config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	if c.FailuresSize < 1 || c.FailuresSize > 100000 {
+		bad("FAILURES_SIZE", "must be between 1 and 100000, got %d", c.FailuresSize)
 	}
 	errs = append(errs, c.validateSigning()...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {

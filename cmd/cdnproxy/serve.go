@@ -13,6 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -22,6 +26,9 @@ import (
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger := newLogger(cfg, stdout)
 	upstream, _ := url.Parse(cfg.UpstreamURL) // validated by loadConfig
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	failures := proxy.NewFailures(cfg.FailuresSize, nil)
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		Timeout:      cfg.UpstreamTimeout,
@@ -30,12 +37,18 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Transport:    proxy.NewTransport(cfg.MaxIdleConns),
 		Signing:      cfg.signing(),
 		Logger:       logger,
+		Metrics:      proxy.NewMetrics(reg),
+		Failures:     failures,
 	})
 	if err != nil {
 		return err
 	}
 	var ready atomic.Bool
-	admin := proxy.Admin(proxy.AdminConfig{Ready: ready.Load})
+	admin := proxy.Admin(proxy.AdminConfig{
+		Ready:    ready.Load,
+		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}),
+		Failures: failures,
+	})
 
 	apiLn, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -1,0 +1,146 @@
+package proxy
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cdnproxy/cdnproxy/annotate"
+)
+
+// Metrics are the proxy's Prometheus metrics. Build them with NewMetrics
+// and hand them to one or more Proxies through Config.Metrics; serve them
+// with promhttp.HandlerFor on the registry they were registered with.
+//
+// Every label set is bounded: action takes the known API 2.0 action
+// names, "other" and "none"; the other labels take fixed values.
+type Metrics struct {
+	calls           *prometheus.CounterVec
+	upstreamSeconds *prometheus.HistogramVec
+	responses       *prometheus.CounterVec
+	hangups         prometheus.Counter
+	upstreamFailed  *prometheus.CounterVec
+	inFlight        prometheus.Gauge
+}
+
+// upstreamBuckets span what an API call takes: a few milliseconds for a
+// cached answer up to the default 30s upstream timeout.
+var upstreamBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// The values of responses_total's result label.
+const (
+	resultAnnotated   = "annotated"
+	resultPassed      = "passed_through"
+	resultUnknownCode = "unknown_code"
+)
+
+// NewMetrics creates the metrics and registers them with reg. It panics
+// if reg already holds metrics of the same names, as
+// prometheus.MustRegister does; give each Metrics its own registry.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnproxy_calls_total",
+			Help: "API calls handled, by action (a known API 2.0 action, \"other\" for unknown names, \"none\" when the call named none), " +
+				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone), " +
+				"category (the error category of failed calls, \"none\" for the rest) and retryable (\"true\" or \"false\"; \"false\" for calls that did not fail).",
+		}, []string{"action", "outcome", "category", "retryable"}),
+		upstreamSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cdnproxy_upstream_duration_seconds",
+			Help: "Time from sending a call upstream until the proxy had the answer it needed (the headers and the start of the body, or the whole of an error body), " +
+				"or until the exchange failed, by outcome. Calls refused by the proxy and calls whose client hung up are not observed.",
+			Buckets: upstreamBuckets,
+		}, []string{"outcome"}),
+		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnproxy_responses_total",
+			Help: "Answers from the upstream by what the proxy did with them: \"annotated\" (an API error annotated from the catalogue), " +
+				"\"unknown_code\" (an API error whose module code, or public code when it has none, is not in the catalogue: the catalogue needs an entry), " +
+				"\"passed_through\" (successes and bodies that are not API results, sent on untouched).",
+		}, []string{"result"}),
+		hangups: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cdnproxy_client_hangups_total",
+			Help: "Calls whose client closed the connection before the answer was ready (outcome client_gone). Not upstream failures.",
+		}),
+		upstreamFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnproxy_upstream_failures_total",
+			Help: "Calls for which the upstream gave no usable answer, by reason: \"timeout\" (no answer within the upstream timeout) or \"unreachable\" (the connection failed or broke off).",
+		}, []string{"reason"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cdnproxy_in_flight",
+			Help: "API calls being handled right now.",
+		}),
+	}
+	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight)
+	// Series that alerts compare against exist from the start, at zero.
+	for _, r := range []string{resultAnnotated, resultPassed, resultUnknownCode} {
+		m.responses.WithLabelValues(r)
+	}
+	for _, r := range []string{"timeout", "unreachable"} {
+		m.upstreamFailed.WithLabelValues(r)
+	}
+	return m
+}
+
+// callStarted and callEnded track the calls in flight. They do nothing on
+// a nil *Metrics.
+func (m *Metrics) callStarted() {
+	if m != nil {
+		m.inFlight.Inc()
+	}
+}
+
+func (m *Metrics) callEnded() {
+	if m != nil {
+		m.inFlight.Dec()
+	}
+}
+
+// observe counts a finished call. It does nothing on a nil *Metrics.
+func (m *Metrics) observe(c *call) {
+	if m == nil {
+		return
+	}
+	category, retryable := "none", "false"
+	if c.outcome.failed() {
+		category, retryable = string(c.result.Category), strconv.FormatBool(c.result.Retryable)
+	}
+	m.calls.WithLabelValues(actionLabel(c.action), string(c.outcome), category, retryable).Inc()
+
+	switch c.outcome {
+	case outcomeSuccess, outcomePassthrough:
+		m.responses.WithLabelValues(resultPassed).Inc()
+	case outcomeAPIError:
+		if unknownCode(c.result) {
+			m.responses.WithLabelValues(resultUnknownCode).Inc()
+		} else {
+			m.responses.WithLabelValues(resultAnnotated).Inc()
+		}
+	case outcomeUpstreamError:
+		reason := "unreachable"
+		if c.timedOut() {
+			reason = "timeout"
+		}
+		m.upstreamFailed.WithLabelValues(reason).Inc()
+	case outcomeClientGone:
+		m.hangups.Inc()
+	}
+
+	if c.outcome != outcomeRefused && c.outcome != outcomeClientGone && !c.upstream.start.IsZero() {
+		d := c.upstream.duration
+		if d == 0 { // the exchange failed before the proxy saw an answer
+			d = time.Since(c.upstream.start)
+		}
+		m.upstreamSeconds.WithLabelValues(string(c.outcome)).Observe(d.Seconds())
+	}
+}
+
+// unknownCode reports whether a failure's codes are missing from the
+// catalogue: a module code that did not decide the annotation, or, with
+// no module code, a public code that did not either.
+func unknownCode(r annotate.Result) bool {
+	if r.HasModuleCode {
+		return r.Source != annotate.FromModule
+	}
+	return r.Source == annotate.FromNone
+}
