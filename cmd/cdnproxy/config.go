@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,14 +57,53 @@ func loadConfig(environ []string) (config, error) {
 			vars[k] = v
 		}
 	}
-	err := env.ParseWithOptions(&cfg, env.Options{Prefix: envPrefix, Environment: vars})
-	if err != nil {
-		return cfg, fmt.Errorf("configuration: %w", err)
+	var errs []error
+	if err := env.ParseWithOptions(&cfg, env.Options{Prefix: envPrefix, Environment: vars}); err != nil {
+		// The library names the Go field of a value that does not parse;
+		// name the variable instead. Then read again with those
+		// variables at their defaults, so that validate still reports
+		// every other problem, and none about them.
+		var agg env.AggregateError
+		if !errors.As(err, &agg) {
+			return cfg, fmt.Errorf("configuration: %w", err)
+		}
+		for _, e := range agg.Errors {
+			var pe env.ParseError
+			var fe env.LoadFileContentError
+			switch {
+			case errors.As(e, &pe):
+				name := variableOf(pe.Name)
+				errs = append(errs, fmt.Errorf("%s: %q is not a valid %s: %w", name, vars[name], pe.Type, pe.Err))
+				delete(vars, name)
+			case errors.As(e, &fe):
+				errs = append(errs, e) // names its variable already
+				delete(vars, fe.Key)
+			default:
+				errs = append(errs, e)
+			}
+		}
+		cfg = config{}
+		if err := env.ParseWithOptions(&cfg, env.Options{Prefix: envPrefix, Environment: vars}); err != nil {
+			return cfg, fmt.Errorf("configuration: %w", errors.Join(append(errs, err)...))
+		}
 	}
 	if err := cfg.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// variableOf returns the variable a config field is read from.
+func variableOf(field string) string {
+	f, ok := reflect.TypeFor[config]().FieldByName(field)
+	if !ok {
+		return field
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return envPrefix + name
 }
 
 // validate checks values that parse but make no sense.
@@ -71,9 +112,9 @@ func (c config) validate() error {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s%s: "+format, append([]any{envPrefix, name}, args...)...))
 	}
-	for name, addr := range map[string]string{"LISTEN_ADDR": c.ListenAddr, "ADMIN_ADDR": c.AdminAddr} {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad(name, "%q is not host:port", addr)
+	for _, v := range [...]struct{ name, addr string }{{"LISTEN_ADDR", c.ListenAddr}, {"ADMIN_ADDR", c.AdminAddr}} {
+		if _, port, err := net.SplitHostPort(v.addr); err != nil || !validPort(port) {
+			bad(v.name, "%q is not host:port", v.addr)
 		}
 	}
 	if c.ListenAddr == c.AdminAddr {
@@ -214,6 +255,12 @@ func (c config) signing() proxy.Signing {
 		ClientKeys:  keys,
 		ClientToken: c.ClientToken,
 	}
+}
+
+// validPort reports whether port is a number from 0 to 65535.
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 // level returns the slog level named by LOG_LEVEL.
