@@ -22,6 +22,8 @@ type apiError struct {
 	// category overrides the catalogue's category for code; used for
 	// upstream failures, which are the proxy's own category.
 	category codes.Category
+	// allow is the Allow header of a 405 answer, which RFC 9110 requires.
+	allow string
 }
 
 // The body of an apiError: the API's members, then the annotation, in the
@@ -68,6 +70,9 @@ func writeError(w http.ResponseWriter, e *apiError, always200 bool) {
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if e.allow != "" {
+		h.Set("Allow", e.allow)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
 }
@@ -82,7 +87,7 @@ func errNotAPIPath() *apiError {
 
 func errMethod() *apiError {
 	return &apiError{status: http.StatusMethodNotAllowed, code: 4600, codeDesc: "UnsupportedProtocol", outcome: outcomeRefused,
-		message: "cdnproxy: only GET and POST are accepted"}
+		allow: "GET, POST", message: "cdnproxy: only GET and POST are accepted"}
 }
 
 func errTooLarge(what string, limit int) *apiError {

@@ -31,10 +31,14 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c.upstream.status = resp.StatusCode
 	resp.Header.Del("X-Request-Id") // the proxy's own is already set
 	defer func() { c.upstream.duration = time.Since(c.upstream.start) }()
-	if !hasBody(resp) || !mayBeJSON(resp.Header.Get("Content-Type")) {
+	if !hasBody(resp) {
 		c.outcome = outcomePassthrough
 		c.disarmTimer()
 		return nil
+	}
+	if !mayBeJSON(resp.Header.Get("Content-Type")) {
+		c.outcome = outcomePassthrough
+		return p.passOn(resp, c, &bodyReader{}, nil)
 	}
 	b := bodyReader{raw: resp.Body}
 	if !b.decode(resp.Header.Get("Content-Encoding")) {
@@ -89,6 +93,12 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // uncompressed body (for a compressed one the raw bytes are in b).
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
 	c.disarmTimer()
+	if c.timedOut() {
+		// The deadline fired before it could be disarmed: the body's
+		// context is canceled, so the stream would break off after a 200
+		// had gone out. Answer the timeout instead.
+		return errLateDecision
+	}
 	if c.outcome == "" {
 		c.outcome = outcomePassthrough
 	}
@@ -101,6 +111,10 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 	}
 	return nil
 }
+
+// errLateDecision reports a deadline that fired before the body could be
+// passed on.
+var errLateDecision = errors.New("the upstream deadline passed before the body was passed on")
 
 // joinedBody is a response body made of bytes already read and the rest.
 type joinedBody struct {
