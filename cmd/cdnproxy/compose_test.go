@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,12 +19,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caarlos0/env/v11"
 	"gopkg.in/yaml.v3"
 )
 
 // composeService is the part of a compose service the tests check. Fields
 // with several accepted shapes are left as any.
 type composeService struct {
+	Profiles        []string           `yaml:"profiles"`
+	Image           string             `yaml:"image"`
+	Command         any                `yaml:"command"`
+	DependsOn       any                `yaml:"depends_on"`
 	Build           any                `yaml:"build"`
 	EnvFile         any                `yaml:"env_file"`
 	Environment     any                `yaml:"environment"`
@@ -37,8 +43,8 @@ type composeService struct {
 	StopGracePeriod string             `yaml:"stop_grace_period"`
 }
 
-// readCompose returns docker-compose.yml's cdnproxy service.
-func readCompose(t *testing.T) composeService {
+// readComposeServices returns every service of docker-compose.yml.
+func readComposeServices(t *testing.T) map[string]composeService {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "docker-compose.yml"))
 	if err != nil {
@@ -50,7 +56,13 @@ func readCompose(t *testing.T) composeService {
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
-	svc, ok := file.Services["cdnproxy"]
+	return file.Services
+}
+
+// readCompose returns docker-compose.yml's cdnproxy service.
+func readCompose(t *testing.T) composeService {
+	t.Helper()
+	svc, ok := readComposeServices(t)["cdnproxy"]
 	if !ok {
 		t.Fatalf("docker-compose.yml has no service cdnproxy")
 	}
@@ -437,4 +449,292 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("no build stage FROM %s (go.mod says go %s)", want, m[1])
 		}
 	})
+}
+
+// offlineProfile is the compose profile of the offline development kit:
+// the emulator and a proxy in front of it.
+const offlineProfile = "offline"
+
+// environmentOf returns a service's environment as a map. A variable
+// listed without a value (taken from the host's environment) maps to "".
+func environmentOf(t *testing.T, svc composeService) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	switch env := svc.Environment.(type) {
+	case nil:
+	case map[string]any:
+		for name, v := range env {
+			if v != nil {
+				vars[name] = fmt.Sprint(v)
+			} else {
+				vars[name] = ""
+			}
+		}
+	case []any:
+		for _, e := range env {
+			name, value, _ := strings.Cut(fmt.Sprint(e), "=")
+			vars[name] = value
+		}
+	default:
+		t.Fatalf("environment is %T, want a mapping or a list", env)
+	}
+	return vars
+}
+
+// environList turns a map into KEY=value strings, as run receives them.
+func environList(vars map[string]string) []string {
+	var out []string
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mockVariables returns the name of every variable `cdnproxy mock` reads,
+// from mockConfig's env tags as the env library sees them.
+func mockVariables(t *testing.T) map[string]bool {
+	t.Helper()
+	params, err := env.GetFieldParamsWithOptions(&mockConfig{}, env.Options{Prefix: mockPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make(map[string]bool, len(params))
+	for _, p := range params {
+		names[p.Key] = true
+	}
+	return names
+}
+
+// composeCommand returns the subcommand a service runs: "" for the proxy.
+func composeCommand(svc composeService) string {
+	if cmd := stringList(svc.Command); len(cmd) > 0 {
+		return cmd[0]
+	}
+	return ""
+}
+
+// portOf returns the port of a host:port address.
+func portOf(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatalf("address %q has no numeric port", addr)
+	}
+	return n
+}
+
+// composeRuntime is what a service's configuration amounts to once its
+// command has read it.
+type composeRuntime struct {
+	command   string          // "" (the proxy) or "mock"
+	vars      map[string]bool // the variables the command reads
+	ports     []int           // the ports it listens on
+	adminPort int             // where its /healthz is
+	proxy     config          // the proxy's configuration
+	mock      mockSettings    // the emulator's configuration
+}
+
+// loadRuntime reads a service's environment the way its command would.
+// env_file entries are not read: only the default service has them.
+func loadRuntime(t *testing.T, name string, svc composeService) composeRuntime {
+	t.Helper()
+	rt := composeRuntime{command: composeCommand(svc)}
+	vars := environOf(t, svc)
+	switch rt.command {
+	case "":
+		cfg, err := loadConfig(vars)
+		if err != nil {
+			t.Fatalf("service %s: the proxy would not start with this environment: %v", name, err)
+		}
+		rt.proxy, rt.adminPort = cfg, portOf(t, cfg.AdminAddr)
+		rt.ports = []int{portOf(t, cfg.ListenAddr), rt.adminPort}
+		rt.vars = map[string]bool{}
+		for _, v := range configVariables(t) {
+			rt.vars[v.name] = true
+		}
+	case "mock":
+		s, err := loadMockConfig(vars)
+		if err != nil {
+			t.Fatalf("service %s: the emulator would not start with this environment: %v", name, err)
+		}
+		rt.mock, rt.adminPort = s, portOf(t, s.AdminAddr)
+		rt.ports = []int{portOf(t, s.Addr), rt.adminPort}
+		rt.vars = mockVariables(t)
+	default:
+		t.Fatalf("service %s runs %q; the tests know the proxy (no command) and mock", name, rt.command)
+	}
+	return rt
+}
+
+func environOf(t *testing.T, svc composeService) []string { return environList(environmentOf(t, svc)) }
+
+// runsHealthcheck reports whether a service's health check is
+// `/cdnproxy healthcheck`, which probes the /healthz of CDNPROXY_ADMIN_ADDR.
+func runsHealthcheck(t *testing.T, svc composeService) bool {
+	want := append([]string{"CMD"}, dockerfileExec(t, readDockerfile(t).final, "ENTRYPOINT")...)
+	return slices.Equal(stringList(svc.Healthcheck.Test), append(want, "healthcheck"))
+}
+
+// TestComposeServices checks every service of docker-compose.yml, the
+// offline profile's included, against the code of the command it runs.
+func TestComposeServices(t *testing.T) {
+	services := readComposeServices(t)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range services {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	hostPorts := map[string]string{} // published host port -> service
+	for _, name := range names {
+		svc := services[name]
+		t.Run(name, func(t *testing.T) {
+			rt := loadRuntime(t, name, svc)
+			environment := environmentOf(t, svc)
+
+			t.Run("environment names real variables of its command", func(t *testing.T) {
+				for v := range environment {
+					switch {
+					case rt.vars[v]:
+					case rt.command == "mock" && v == envPrefix+"ADMIN_ADDR" && runsHealthcheck(t, svc):
+						// Read by the health check (`cdnproxy healthcheck`), not by the emulator.
+					case rt.command == "mock":
+						t.Errorf("environment sets %s, which cdnproxy mock does not read (mockConfig has no such variable)", v)
+					default:
+						t.Errorf("environment sets %s, which cdnproxy does not read (config has no such variable)", v)
+					}
+				}
+			})
+
+			t.Run("ports are the command's listen ports", func(t *testing.T) {
+				var targets []int
+				for _, entry := range svc.Ports {
+					p, err := parsePort(entry)
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					targets = append(targets, p.target)
+					if other, ok := hostPorts[p.published]; ok && other != name {
+						t.Errorf("host port %s is published by both %s and %s; they run together under --profile %s", p.published, other, name, offlineProfile)
+					}
+					hostPorts[p.published] = name
+					if slices.Contains(svc.Profiles, offlineProfile) && p.hostIP != "127.0.0.1" {
+						t.Errorf("port %v is published on %q; the offline services hold fake credentials and a public token, so publish them on 127.0.0.1 only", entry, p.hostIP)
+					}
+				}
+				slices.Sort(targets)
+				want := slices.Sorted(slices.Values(rt.ports))
+				if !slices.Equal(targets, want) {
+					t.Errorf("published container ports = %v, want %v (the ports its configuration listens on)", targets, want)
+				}
+			})
+
+			t.Run("healthcheck probes this service's /healthz", func(t *testing.T) {
+				if !runsHealthcheck(t, svc) {
+					t.Fatalf("healthcheck test = %q, want the healthcheck subcommand (the image has no shell)", stringList(svc.Healthcheck.Test))
+				}
+				// `cdnproxy healthcheck` reads the proxy's configuration
+				// from the container's environment.
+				cfg, err := loadConfig(environOf(t, svc))
+				if err != nil {
+					t.Fatalf("cdnproxy healthcheck would fail on its configuration: %v", err)
+				}
+				if got := portOf(t, cfg.AdminAddr); got != rt.adminPort {
+					t.Errorf("cdnproxy healthcheck probes port %d, but the service's /healthz is on %d (set CDNPROXY_ADMIN_ADDR)", got, rt.adminPort)
+				}
+			})
+
+			t.Run("runs the image built from the Dockerfile", func(t *testing.T) {
+				if want := services["cdnproxy"].Image; svc.Image != want {
+					t.Errorf("image = %q, want %q (the cdnproxy service's)", svc.Image, want)
+				}
+				if svc.Build == nil {
+					t.Errorf("no build section: compose would try to pull %s from a registry", svc.Image)
+				}
+			})
+
+			t.Run("hardening", func(t *testing.T) {
+				if !svc.ReadOnly {
+					t.Error("read_only must be true: cdnproxy writes no files")
+				}
+				if u := svc.User; u == "" || u == "root" || u == "0" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:") {
+					t.Errorf("user = %q, want a non-root user such as nonroot", u)
+				}
+				if !slices.ContainsFunc(svc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+					t.Errorf("security_opt = %q, want no-new-privileges:true", svc.SecurityOpt)
+				}
+				if !slices.Contains(svc.CapDrop, "ALL") {
+					t.Errorf("cap_drop = %q, want ALL", svc.CapDrop)
+				}
+			})
+		})
+	}
+}
+
+// TestComposeOffline checks the offline profile: `docker compose --profile
+// offline up` runs the emulator and a proxy that signs for it.
+func TestComposeOffline(t *testing.T) {
+	services := readComposeServices(t)
+	if p := services["cdnproxy"].Profiles; len(p) != 0 {
+		t.Errorf("the cdnproxy service has profiles %q; it must run with a plain docker compose up", p)
+	}
+	var mockName string
+	var proxies []string
+	for name, svc := range services {
+		if !slices.Contains(svc.Profiles, offlineProfile) {
+			continue
+		}
+		switch composeCommand(svc) {
+		case "mock":
+			if mockName != "" {
+				t.Fatalf("two emulators in the offline profile: %s and %s", mockName, name)
+			}
+			mockName = name
+		case "":
+			proxies = append(proxies, name)
+		}
+	}
+	if mockName == "" || len(proxies) == 0 {
+		t.Fatalf("the offline profile has emulator %q and proxies %q; want one of each at least", mockName, proxies)
+	}
+	mock := loadRuntime(t, mockName, services[mockName])
+	for _, name := range proxies {
+		t.Run(name, func(t *testing.T) {
+			svc := services[name]
+			cfg := loadRuntime(t, name, svc).proxy
+
+			u, err := url.Parse(cfg.UpstreamURL)
+			if err != nil || u.Scheme != "http" || u.Hostname() != mockName || u.Port() != strconv.Itoa(portOf(t, mock.mock.Addr)) {
+				t.Errorf("CDNPROXY_UPSTREAM_URL = %q, want http://%s:%d (the emulator's CDNPROXY_MOCK_ADDR port)", cfg.UpstreamURL, mockName, portOf(t, mock.mock.Addr))
+			}
+			if cfg.Signing != "sign" {
+				t.Errorf("CDNPROXY_SIGNING = %q, want sign: a newcomer's unsigned calls are signed for the emulator", cfg.Signing)
+			}
+			if cfg.ClientToken == "" {
+				t.Error("sign mode without CDNPROXY_CLIENT_TOKEN: the proxy refuses to start on a non-loopback address")
+			}
+			if cfg.secretID() != mock.mock.SecretID || cfg.secretKey() != mock.mock.SecretKey {
+				t.Errorf("the proxy signs with SecretId %q and a SecretKey that are not the emulator's (SecretId %q): set CDNPROXY_SECRET_ID and CDNPROXY_SECRET_KEY to the emulator's credentials", cfg.secretID(), mock.mock.SecretID)
+			}
+			var deps []string
+			switch d := svc.DependsOn.(type) {
+			case []any:
+				deps = stringList(d)
+			case map[string]any:
+				for k := range d {
+					deps = append(deps, k)
+				}
+			}
+			if !slices.Contains(deps, mockName) {
+				t.Errorf("depends_on = %v, want %s, so that the proxy starts after the emulator", svc.DependsOn, mockName)
+			}
+		})
+	}
 }

@@ -7,6 +7,12 @@
 //	cdnproxy              run the proxy
 //	cdnproxy healthcheck  probe the admin listener's /healthz (for container health checks)
 //	cdnproxy mock         run an offline emulator of the API 2.0 endpoint (CDNPROXY_MOCK_* variables; see mock.go)
+//	cdnproxy codes [--json|--markdown] [CODE...]
+//	                      list the error code catalogue, or explain codes (9112, -9009, LimitExceeded.CdnPurgeUrlExceedDayLimit)
+//	cdnproxy explain [--verbose] [--lines] [BODY|@FILE|-]
+//	                      print a response body (argument, file or stdin) with cdnproxy's annotation added
+//
+// codes and explain read no configuration; -h after either describes its flags.
 package main
 
 import (
@@ -37,8 +43,12 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 			return healthcheck(ctx, environ)
 		case "mock":
 			return runMock(ctx, args[1:], environ, stdout, stderr)
+		case "codes":
+			return runCodes(args[1:], stdout, stderr)
+		case "explain":
+			return runExplain(args[1:], stdin, stdout, stderr)
 		default:
-			return fmt.Errorf("unknown command %q (commands: healthcheck, mock; no command runs the proxy)", args[0])
+			return fmt.Errorf("unknown command %q (commands: healthcheck, mock, codes, explain; no command runs the proxy)", args[0])
 		}
 	}
 	cfg, err := loadConfig(environ)
