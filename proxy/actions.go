@@ -84,5 +84,75 @@ func actionLabel(action string) string {
 	if _, ok := slices.BinarySearch(knownActions[:], action); ok {
 		return action
 	}
+	if _, ok := slices.BinarySearch(knownActionsV3[:], action); ok {
+		return action
+	}
 	return "other"
+}
+
+// knownActionsV3 are API 3.0 CDN action names (cdn-api-v3.md §6 and the
+// quota look-ups it names), in byte order for binary search.
+var knownActionsV3 = [...]string{
+	"AddCdnDomain",
+	"DeleteCdnDomain",
+	"DescribeCdnData",
+	"DescribeCdnDomainLogs",
+	"DescribeCdnIp",
+	"DescribeDomains",
+	"DescribeDomainsConfig",
+	"DescribeIpVisit",
+	"DescribeOriginData",
+	"DescribePurgeQuota",
+	"DescribePurgeTasks",
+	"DescribePushQuota",
+	"DescribePushTasks",
+	"ListTopData",
+	"PurgePathCache",
+	"PurgeUrlsCache",
+	"PushUrlsCache",
+	"StartCdnDomain",
+	"StopCdnDomain",
+	"UpdateDomainConfig",
+}
+
+// successor returns the API 3.0 action that replaces an API 2.0 action,
+// from the CDN permission table (cdn-api-v3.md §6), or "" when none is
+// known. Where a 2.0 action maps to a group of 3.0 actions, the main one
+// is named.
+func successor(action string) string {
+	switch action {
+	case "AddCdnHost":
+		return "AddCdnDomain"
+	case "DeleteCdnHost":
+		return "DeleteCdnDomain"
+	case "DescribeCdnHostDetailedInfo", "DescribeCdnHostInfo", "GetCdnProvIspDetailStat", "GetCdnStatusCode":
+		return "DescribeCdnData"
+	case "GenerateLogList", "GetCdnLogList":
+		return "DescribeCdnDomainLogs"
+	case "QueryCdnIp":
+		return "DescribeCdnIp"
+	case "GetHostInfoByHost", "GetHostInfoById":
+		return "DescribeDomains"
+	case "DescribeCdnHosts":
+		return "DescribeDomainsConfig"
+	case "GetCdnRefreshLog":
+		return "DescribePurgeTasks"
+	case "GetPushLogs":
+		return "DescribePushTasks"
+	case "GetCdnStatTop":
+		return "ListTopData"
+	case "RefreshCdnDir":
+		return "PurgePathCache"
+	case "RefreshCdnUrl":
+		return "PurgeUrlsCache"
+	case "CdnOverseaPushser", "CdnPusherV2", "CdnUrlPusher":
+		return "PushUrlsCache"
+	case "OnlineHost":
+		return "StartCdnDomain"
+	case "OfflineHost":
+		return "StopCdnDomain"
+	case "UpdateCdnConfig":
+		return "UpdateDomainConfig"
+	}
+	return ""
 }

@@ -11,51 +11,69 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// apiPath is the one path of API 2.0.
+// apiPath is the one path of API 2.0; API 3.0 is served at "/".
 const apiPath = "/v2/index.php"
 
 // inbound is an admitted call.
 type inbound struct {
 	r         *http.Request
-	params    signature.Params // the parameters the API will read
+	api       *api
+	params    signature.Params // the parameters the API will read (query or form body)
 	parseErr  error            // why params could not be read, if so
 	multipart bool             // a POST body the proxy cannot re-encode
+	json      bool             // an API 3.0 POST with a JSON body (TC3 only)
+	body      []byte           // the POST body as received
 }
 
 // admit checks that r is an API call the proxy may forward: the client
-// token, if one is configured (in every signing mode), the API's path, GET
-// or POST, within the API's size limits. It reads a POST body (at most
-// 1 MB) so that it can be inspected and sent again, and parses the
-// parameters the API will read: the query for GET, the body for POST.
+// token, if one is configured (in every signing mode), one of the APIs'
+// paths, GET or POST, within the API's size limits. It reads a POST body
+// so that it can be inspected and sent again, and parses the parameters
+// the API will read: the query for GET, a form body for POST.
 func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 	// The token comes first: a caller without it gets nothing read and
 	// learns nothing about the call it sent.
-	if t := p.cfg.Signing.ClientToken; t != "" && !bearerOK(r.Header.Get("Authorization"), t) {
+	if t := p.cfg.Signing.ClientToken; t != "" && !tokenOK(r.Header, t) {
 		return nil, errToken()
 	}
-	if r.URL.Path != apiPath {
+	in := &inbound{r: r}
+	switch {
+	case r.URL.Path == apiPath:
+		in.api = p.v2
+	case r.URL.Path == "/" && p.v3 != nil:
+		in.api = p.v3
+	default:
 		return nil, errNotAPIPath()
 	}
+	c.gen, c.api = in.api.gen, in.api
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, errMethod()
 	}
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return nil, errTooLarge("query string", maxQueryBytes)
 	}
-	in := &inbound{r: r}
 	raw := r.URL.RawQuery
 	if r.Method == http.MethodPost {
-		body, err := readBody(r, maxFormBytes)
+		contentType := r.Header.Get("Content-Type")
+		in.json = in.api.gen == 3 && isJSON(contentType)
+		limit := int64(maxFormBytes)
+		if in.json {
+			limit = maxJSONBytes
+		}
+		body, err := readBody(r, limit)
 		if err != nil {
 			if errors.Is(err, errBodyTooLarge) {
-				return nil, errTooLarge("request body", maxFormBytes)
+				return nil, errTooLarge("request body", int(limit))
 			}
 			return nil, errBadRequest("the request body could not be read")
 		}
-		raw = string(body)
-		in.multipart = !isForm(r.Header.Get("Content-Type"))
-		if in.multipart {
-			raw = ""
+		in.body = body
+		raw = ""
+		switch {
+		case isForm(contentType):
+			raw = string(body)
+		case !in.json:
+			in.multipart = true
 		}
 	}
 	// In passthrough mode the parameters are only looked at, for the log:
@@ -63,6 +81,16 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 	in.params, in.parseErr = signature.Parse(raw)
 	c.action, _ = in.params.Get("Action")
 	c.secretID, _ = in.params.Get("SecretId")
+	if in.api.gen == 3 {
+		if action := r.Header.Get("X-TC-Action"); action != "" {
+			c.action = action
+		}
+		if auth, err := signature.ParseTC3Authorization(r.Header.Get("Authorization")); err == nil {
+			c.secretID = auth.SecretID
+		}
+	} else {
+		c.successor = successor(c.action)
+	}
 	return in, nil
 }
 
@@ -93,6 +121,12 @@ func setBody(r *http.Request, body []byte) {
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	r.TransferEncoding = nil
+}
+
+// isJSON reports whether a Content-Type is JSON.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // isForm reports whether a Content-Type is a URL-encoded form.

@@ -32,12 +32,15 @@ func (o outcome) failed() bool {
 // fills in its part; only the request's own goroutine writes to it, except
 // for the timer, which is guarded by its own mutex.
 type call struct {
-	id       string
-	start    time.Time
-	method   string
-	client   string
-	action   string
-	secretID string // as the client sent it; masked when logged
+	id        string
+	start     time.Time
+	method    string
+	client    string
+	action    string
+	secretID  string // as the client sent it; masked when logged
+	gen       int    // API generation: 2 or 3; 0 until admitted
+	successor string // the API 3.0 action that replaces a 2.0 call's action
+	api       *api   // the generation's settings, once admitted
 
 	outcome     outcome
 	status      int             // status written to the client

@@ -11,23 +11,25 @@ import (
 // apiError is an answer the proxy gives itself, in the API's own shape.
 // It is the only way an error reaches a client: every refusal and every
 // upstream failure becomes one, and writeError is the one place that
-// turns it into a response. Its message is written for the client and
-// never holds internal error text or secrets.
+// turns it into a response, in the shape of the API generation the call
+// was for. Its message is written for the client and never holds internal
+// error text or secrets.
 type apiError struct {
 	status   int    // HTTP status unless Config.Always200 is set
-	code     int    // public code, as the API would use
-	codeDesc string // the API's class name for code
+	code     int    // API 2.0 public code, as the API would use
+	codeDesc string // the API 2.0 class name for code
+	v3Code   string // the API 3.0 error code for the same refusal
 	message  string // English, starts with "cdnproxy: "
 	outcome  outcome
-	// category overrides the catalogue's category for code; used for
-	// upstream failures, which are the proxy's own category.
+	// category overrides the catalogue's category; used for upstream
+	// failures, which are the proxy's own category.
 	category codes.Category
 	// allow is the Allow header of a 405 answer, which RFC 9110 requires.
 	allow string
 }
 
-// The body of an apiError: the API's members, then the annotation, in the
-// same order annotate adds them to upstream bodies.
+// The body of an apiError for API 2.0: the API's members, then the
+// annotation, in the order annotate adds them to upstream bodies.
 type errorBody struct {
 	Code        int            `json:"code"`
 	Message     string         `json:"message"`
@@ -37,30 +39,65 @@ type errorBody struct {
 	Description string         `json:"description"`
 }
 
+// The body of an apiError for API 3.0, annotated inside Response.Error.
+type errorBodyV3 struct {
+	Response struct {
+		Error struct {
+			Code        string         `json:"Code"`
+			Message     string         `json:"Message"`
+			Category    codes.Category `json:"Category"`
+			Retryable   bool           `json:"Retryable"`
+			Description string         `json:"Description"`
+		} `json:"Error"`
+		RequestID string `json:"RequestId"`
+	} `json:"Response"`
+}
+
 // upstreamDescription is the description of upstream failures.
 const upstreamDescription = "cdnproxy could not get an answer from the CDN API in time, or the connection failed. The call may or may not have been carried out; send it again with a fresh Nonce and Timestamp."
 
-// body renders the error in the API's shape.
-func (e *apiError) body() errorBody {
-	b := errorBody{Code: e.code, Message: e.message, CodeDesc: e.codeDesc}
+// annotation returns the category, retryable flag and description of the
+// error for an API generation, from the catalogue like any upstream error.
+func (e *apiError) annotation(gen int) (codes.Category, bool, string) {
 	if e.category == codes.UpstreamUnreachable {
-		b.Category, b.Retryable, b.Description = e.category, true, upstreamDescription
-		return b
+		return e.category, true, upstreamDescription
 	}
-	if entry, ok := codes.Public(e.code); ok {
-		b.Category, b.Retryable, b.Description = entry.Category, entry.Retryable, entry.Description
+	if gen == 3 {
+		if entry, ok := codes.V3(e.v3Code); ok {
+			return entry.Category, entry.Retryable, entry.Description
+		}
+	} else if entry, ok := codes.Public(e.code); ok {
+		return entry.Category, entry.Retryable, entry.Description
 	}
-	return b
+	return codes.Unknown, false, ""
 }
 
-// writeError writes e to w. With always200 the status is 200, as the API
-// itself answers every error, for clients that read no body on other
-// statuses.
-func writeError(w http.ResponseWriter, e *apiError, always200 bool) {
-	out, err := json.Marshal(e.body())
-	if err != nil { // cannot happen: the body is strings, ints and bools
-		out = []byte(`{"code":6000,"message":"cdnproxy: internal error","codeDesc":"InternalError"}`)
+// render returns the error's body in the shape of API generation gen;
+// requestID is the proxy's id for the call (3.0 bodies carry one).
+func (e *apiError) render(gen int, requestID string) []byte {
+	category, retryable, description := e.annotation(gen)
+	var v any
+	if gen == 3 {
+		var b errorBodyV3
+		b.Response.Error.Code, b.Response.Error.Message = e.v3Code, e.message
+		b.Response.Error.Category, b.Response.Error.Retryable, b.Response.Error.Description = category, retryable, description
+		b.Response.RequestID = requestID
+		v = b
+	} else {
+		v = errorBody{Code: e.code, Message: e.message, CodeDesc: e.codeDesc, Category: category, Retryable: retryable, Description: description}
 	}
+	out, err := json.Marshal(v)
+	if err != nil { // cannot happen: the bodies are strings, ints and bools
+		return []byte(`{"code":6000,"message":"cdnproxy: internal error","codeDesc":"InternalError"}`)
+	}
+	return out
+}
+
+// writeError writes e to w in the shape of API generation gen. With
+// always200 the status is 200, as the API itself answers every error, for
+// clients that read no body on other statuses.
+func writeError(w http.ResponseWriter, e *apiError, gen int, requestID string, always200 bool) {
+	out := e.render(gen, requestID)
 	status := e.status
 	if always200 {
 		status = http.StatusOK
@@ -81,12 +118,12 @@ func writeError(w http.ResponseWriter, e *apiError, always200 bool) {
 // the log line and metrics will carry.
 
 func errNotAPIPath() *apiError {
-	return &apiError{status: http.StatusNotFound, code: 4000, codeDesc: "InvalidParameter", outcome: outcomeRefused,
-		message: "cdnproxy: this path is not a CDN API endpoint; send API 2.0 calls to /v2/index.php"}
+	return &apiError{status: http.StatusNotFound, code: 4000, codeDesc: "InvalidParameter", v3Code: "InvalidAction", outcome: outcomeRefused,
+		message: "cdnproxy: this path is not a CDN API endpoint; send API 2.0 calls to /v2/index.php and API 3.0 calls to /"}
 }
 
 func errMethod() *apiError {
-	return &apiError{status: http.StatusMethodNotAllowed, code: 4600, codeDesc: "UnsupportedProtocol", outcome: outcomeRefused,
+	return &apiError{status: http.StatusMethodNotAllowed, code: 4600, codeDesc: "UnsupportedProtocol", v3Code: "UnsupportedProtocol", outcome: outcomeRefused,
 		allow: "GET, POST", message: "cdnproxy: only GET and POST are accepted"}
 }
 
@@ -95,37 +132,37 @@ func errTooLarge(what string, limit int) *apiError {
 	if what == "query string" {
 		status = http.StatusRequestURITooLong
 	}
-	return &apiError{status: status, code: 4000, codeDesc: "InvalidParameter", outcome: outcomeRefused,
+	return &apiError{status: status, code: 4000, codeDesc: "InvalidParameter", v3Code: "RequestSizeLimitExceeded", outcome: outcomeRefused,
 		message: "cdnproxy: the " + what + " is larger than the API's limit of " + strconv.Itoa(limit) + " bytes"}
 }
 
 func errBadRequest(detail string) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: 4000, codeDesc: "InvalidParameter", outcome: outcomeRefused,
+	return &apiError{status: http.StatusBadRequest, code: 4000, codeDesc: "InvalidParameter", v3Code: "InvalidParameter", outcome: outcomeRefused,
 		message: "cdnproxy: " + detail}
 }
 
 func errUpstream(timeout bool) *apiError {
 	if timeout {
-		return &apiError{status: http.StatusGatewayTimeout, code: 6200, codeDesc: "UpstreamTimeout", outcome: outcomeUpstreamError,
+		return &apiError{status: http.StatusGatewayTimeout, code: 6200, codeDesc: "UpstreamTimeout", v3Code: "InternalError.UpstreamTimeout", outcome: outcomeUpstreamError,
 			category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API did not answer in time"}
 	}
-	return &apiError{status: http.StatusBadGateway, code: 6200, codeDesc: "UpstreamUnreachable", outcome: outcomeUpstreamError,
+	return &apiError{status: http.StatusBadGateway, code: 6200, codeDesc: "UpstreamUnreachable", v3Code: "InternalError.UpstreamUnreachable", outcome: outcomeUpstreamError,
 		category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API could not be reached"}
 }
 
 func errAuth(detail string) *apiError {
 	// The API answers failed authentication with status 200; so does the
 	// proxy, so that legacy clients report an ordinary 4100.
-	return &apiError{status: http.StatusOK, code: 4100, codeDesc: "AuthFailure", outcome: outcomeRefused,
+	return &apiError{status: http.StatusOK, code: 4100, codeDesc: "AuthFailure", v3Code: "AuthFailure.SignatureFailure", outcome: outcomeRefused,
 		message: "cdnproxy: authentication failed: " + detail}
 }
 
 func errExpired() *apiError {
-	return &apiError{status: http.StatusOK, code: 4500, codeDesc: "ReplayAttack", outcome: outcomeRefused,
-		message: "cdnproxy: the Timestamp is more than 2 hours away from the proxy's clock; sign the call again with the current time"}
+	return &apiError{status: http.StatusOK, code: 4500, codeDesc: "ReplayAttack", v3Code: "AuthFailure.SignatureExpire", outcome: outcomeRefused,
+		message: "cdnproxy: the Timestamp is too far from the proxy's clock (2 hours for API 2.0, 5 minutes for API 3.0); sign the call again with the current time"}
 }
 
 func errToken() *apiError {
-	return &apiError{status: http.StatusUnauthorized, code: 4100, codeDesc: "AuthFailure", outcome: outcomeRefused,
+	return &apiError{status: http.StatusUnauthorized, code: 4100, codeDesc: "AuthFailure", v3Code: "AuthFailure.InvalidAuthorization", outcome: outcomeRefused,
 		message: "cdnproxy: this proxy needs an Authorization: Bearer token"}
 }

@@ -41,6 +41,9 @@ type failure struct {
 	RequestID   string    `json:"requestId"`
 	Outcome     string    `json:"outcome"`
 	Action      string    `json:"action"`
+	API         string    `json:"api"`
+	Successor   string    `json:"successor,omitempty"`
+	UpstreamID  string    `json:"upstreamRequestId,omitempty"`
 	Code        string    `json:"code"`
 	ModuleCode  *int      `json:"moduleCode,omitempty"`
 	CodeDesc    string    `json:"codeDesc"`
@@ -105,7 +108,10 @@ func (f *Failures) record(c *call, total time.Duration) {
 		RequestID:   clip(c.id),
 		Outcome:     string(c.outcome),
 		Action:      clip(c.action),
-		Code:        strconv.Itoa(r.Code),
+		API:         apiLabel(c.gen),
+		Code:        r.CodeText(),
+		Successor:   c.successor,
+		UpstreamID:  clip(r.RequestID()),
 		CodeDesc:    clip(codeDesc),
 		Category:    string(r.Category),
 		Retryable:   r.Retryable,

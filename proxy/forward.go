@@ -10,10 +10,14 @@ import "net/http/httputil"
 // client's address is not disclosed upstream.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	c := callFrom(pr.In.Context())
-	pr.SetURL(p.cfg.Upstream)
+	pr.SetURL(c.api.upstream)
 	pr.Out.Header.Set("X-Request-Id", c.id)
-	// Tencent's API has no use for the client's cookies or credentials
-	// meant for the proxy.
+	// Tencent's API has no use for the client's cookies or the token meant
+	// for the proxy. An Authorization header is the proxy's bearer token,
+	// or (API 3.0) a TC3 signature, which goes on.
 	pr.Out.Header.Del("Cookie")
-	pr.Out.Header.Del("Authorization")
+	pr.Out.Header.Del(tokenHeader)
+	if isBearer(pr.Out.Header.Get("Authorization")) {
+		pr.Out.Header.Del("Authorization")
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -36,10 +35,14 @@ func (p *Proxy) finish(c *call) {
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),
 		slog.String("action", c.action),
+		slog.String("api", apiLabel(c.gen)),
 	)
+	if c.successor != "" {
+		attrs = append(attrs, slog.String("successor", c.successor))
+	}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		r := c.result
-		attrs = append(attrs, slog.String("code", strconv.Itoa(r.Code)))
+		attrs = append(attrs, slog.String("code", r.CodeText()))
 		if r.HasModuleCode {
 			attrs = append(attrs, slog.Int("moduleCode", r.ModuleCode))
 		}
@@ -64,10 +67,25 @@ func (p *Proxy) finish(c *call) {
 		slog.String("secretId", maskSecretID(c.secretID)),
 		slog.String("signing", string(p.cfg.Signing.Mode)),
 	)
+	if id := c.result.RequestID(); id != "" {
+		attrs = append(attrs, slog.String("upstreamRequestId", id))
+	}
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))
 	}
 	p.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// apiLabel names an API generation for the log and metrics: "2.0", "3.0",
+// or "" for a call that was not an API call at all.
+func apiLabel(gen int) string {
+	switch gen {
+	case 2:
+		return "2.0"
+	case 3:
+		return "3.0"
+	}
+	return ""
 }
 
 // ms converts a duration to milliseconds with microsecond precision.

@@ -5,16 +5,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/cdnproxy/cdnproxy/annotate"
 )
 
 // Metrics are the proxy's Prometheus metrics. Build them with NewMetrics
 // and hand them to one or more Proxies through Config.Metrics; serve them
 // with promhttp.HandlerFor on the registry they were registered with.
 //
-// Every label set is bounded: action takes the known API 2.0 action
-// names, "other" and "none"; the other labels take fixed values.
+// Every label set is bounded: action takes the known API 2.0 and 3.0
+// action names, "other" and "none"; the other labels take fixed values.
 type Metrics struct {
 	calls           *prometheus.CounterVec
 	upstreamSeconds *prometheus.HistogramVec
@@ -22,6 +20,7 @@ type Metrics struct {
 	hangups         prometheus.Counter
 	upstreamFailed  *prometheus.CounterVec
 	inFlight        prometheus.Gauge
+	migration       *prometheus.CounterVec
 }
 
 // upstreamBuckets span what an API call takes: a few milliseconds for a
@@ -42,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnproxy_calls_total",
-			Help: "API calls handled, by action (a known API 2.0 action, \"other\" for unknown names, \"none\" when the call named none), " +
+			Help: "API calls handled, by action (a known API 2.0 or 3.0 action, \"other\" for unknown names, \"none\" when the call named none), " +
 				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone), " +
 				"category (the error category of failed calls, \"none\" for the rest) and retryable (\"true\" or \"false\"; \"false\" for calls that did not fail).",
 		}, []string{"action", "outcome", "category", "retryable"}),
@@ -55,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnproxy_responses_total",
 			Help: "Answers from the upstream by what the proxy did with them: \"annotated\" (an API error annotated from the catalogue), " +
-				"\"unknown_code\" (an API error whose module code, or public code when it has none, is not in the catalogue: the catalogue needs an entry), " +
+				"\"unknown_code\" (an API error whose most specific code - the 2.0 module code, else the public code, or the exact 3.0 code - is not in the catalogue: the catalogue needs an entry), " +
 				"\"passed_through\" (successes and bodies that are not API results, sent on untouched).",
 		}, []string{"result"}),
 		hangups: prometheus.NewCounter(prometheus.CounterOpts{
@@ -70,8 +69,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "cdnproxy_in_flight",
 			Help: "API calls being handled right now.",
 		}),
+		migration: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnproxy_v2_calls_total",
+			Help: "API 2.0 calls by action and successor, the API 3.0 action that replaces it (\"unknown\" when none is known): what is left to migrate.",
+		}, []string{"action", "successor"}),
 	}
-	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight)
+	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration)
 	// Series that alerts compare against exist from the start, at zero.
 	for _, r := range []string{resultAnnotated, resultPassed, resultUnknownCode} {
 		m.responses.WithLabelValues(r)
@@ -106,12 +109,19 @@ func (m *Metrics) observe(c *call) {
 		category, retryable = string(c.result.Category), strconv.FormatBool(c.result.Retryable)
 	}
 	m.calls.WithLabelValues(actionLabel(c.action), string(c.outcome), category, retryable).Inc()
+	if c.gen == 2 {
+		succ := c.successor
+		if succ == "" {
+			succ = "unknown"
+		}
+		m.migration.WithLabelValues(actionLabel(c.action), succ).Inc()
+	}
 
 	switch c.outcome {
 	case outcomeSuccess, outcomePassthrough:
 		m.responses.WithLabelValues(resultPassed).Inc()
 	case outcomeAPIError:
-		if unknownCode(c.result) {
+		if !c.result.Known() {
 			m.responses.WithLabelValues(resultUnknownCode).Inc()
 		} else {
 			m.responses.WithLabelValues(resultAnnotated).Inc()
@@ -133,14 +143,4 @@ func (m *Metrics) observe(c *call) {
 		}
 		m.upstreamSeconds.WithLabelValues(string(c.outcome)).Observe(d.Seconds())
 	}
-}
-
-// unknownCode reports whether a failure's codes are missing from the
-// catalogue: a module code that did not decide the annotation, or, with
-// no module code, a public code that did not either.
-func unknownCode(r annotate.Result) bool {
-	if r.HasModuleCode {
-		return r.Source != annotate.FromModule
-	}
-	return r.Source == annotate.FromNone
 }

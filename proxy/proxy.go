@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+
+	"github.com/cdnproxy/cdnproxy/annotate"
 	"strings"
 	"time"
 )
@@ -27,9 +29,13 @@ import (
 // field has a working zero value.
 type Config struct {
 	// Upstream is the API 2.0 base URL, such as https://cdn.api.qcloud.com.
-	// Every call goes there and nowhere else, whatever Host or URL the
-	// client sent.
+	// Every call to /v2/index.php goes there and nowhere else, whatever
+	// Host or URL the client sent.
 	Upstream *url.URL
+	// UpstreamV3 is the API 3.0 base URL, such as
+	// https://cdn.tencentcloudapi.com. Calls to / go there. Nil means the
+	// proxy serves API 2.0 only and refuses calls to /.
+	UpstreamV3 *url.URL
 	// Timeout bounds the upstream exchange up to the point where the proxy
 	// has decided what to do with the body: connect, send, the response
 	// headers, and the start (or, for an error, the whole) of the body.
@@ -58,26 +64,40 @@ type Config struct {
 	Failures *Failures
 }
 
-// The API's documented request limits: 32 KB of query string for GET and
-// 1 MB of body for POST.
+// The API's documented request limits: 32 KB of query string for GET,
+// 1 MB of body for a form POST, and 10 MB for a JSON (TC3-signed) POST of
+// API 3.0.
 const (
 	maxQueryBytes = 32 << 10
 	maxFormBytes  = 1 << 20
+	maxJSONBytes  = 10 << 20
 )
+
+// api is what differs between the two generations of the API.
+type api struct {
+	gen          int           // 2 or 3
+	upstream     *url.URL      // where its calls go
+	path         string        // the path clients call and sign
+	upstreamPath string        // the same path as the upstream sees it
+	window       time.Duration // how far a Timestamp may be from the clock
+}
 
 // Proxy is the annotating reverse proxy. It is an http.Handler; build it
 // with New.
 type Proxy struct {
-	cfg          Config
-	rp           *httputil.ReverseProxy
-	log          *slog.Logger
-	upstreamPath string // the API path as the upstream sees it
+	cfg    Config
+	rp     *httputil.ReverseProxy
+	log    *slog.Logger
+	v2, v3 *api // v3 is nil when UpstreamV3 is
 }
 
 // New checks cfg and returns a ready Proxy.
 func New(cfg Config) (*Proxy, error) {
-	if cfg.Upstream == nil || cfg.Upstream.Host == "" || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") {
+	if !baseURL(cfg.Upstream) {
 		return nil, errors.New("proxy: Upstream must be an absolute http or https URL")
+	}
+	if cfg.UpstreamV3 != nil && !baseURL(cfg.UpstreamV3) {
+		return nil, errors.New("proxy: UpstreamV3 must be an absolute http or https URL")
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
@@ -106,7 +126,12 @@ func New(cfg Config) (*Proxy, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p := &Proxy{cfg: cfg, log: logger, upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath}
+	p := &Proxy{cfg: cfg, log: logger, v2: &api{gen: 2, upstream: cfg.Upstream, path: apiPath,
+		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}}
+	if cfg.UpstreamV3 != nil {
+		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/",
+			upstreamPath: strings.TrimSuffix(cfg.UpstreamV3.Path, "/") + "/", window: timestampWindowV3}
+	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      cfg.Transport,
@@ -134,7 +159,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := in.r
 	if p.cfg.Signing.Mode != Passthrough {
-		if req, aerr = p.resign(r, in); aerr != nil {
+		if req, aerr = p.resign(in); aerr != nil {
 			p.refuse(cw, c, aerr)
 			return
 		}
@@ -150,13 +175,25 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// baseURL reports whether u is an absolute http(s) URL without query.
+func baseURL(u *url.URL) bool {
+	return u != nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") && u.RawQuery == ""
+}
+
 // refuse answers a call with one of the proxy's own errors.
 func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
+	if c.gen == 0 {
+		c.gen = 2 // not an API call at all: answer in the 2.0 shape
+	}
 	c.outcome = e.outcome
-	body := e.body()
-	c.result.Code, c.result.Category, c.result.Retryable, c.result.Description = body.Code, body.Category, body.Retryable, body.Description
-	c.codeDesc, c.message = body.CodeDesc, body.Message
-	writeError(w, e, p.cfg.Always200)
+	category, retryable, description := e.annotation(c.gen)
+	c.result = annotate.Result{Kind: annotate.Failure, Generation: c.gen, Code: e.code, ErrorCode: e.v3Code,
+		Category: category, Retryable: retryable, Description: description}
+	c.codeDesc, c.message = "", e.message
+	if c.gen == 2 {
+		c.codeDesc = e.codeDesc
+	}
+	writeError(w, e, c.gen, c.id, p.cfg.Always200)
 }
 
 // upstreamFailed is the ReverseProxy's ErrorHandler: the upstream could
@@ -166,6 +203,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
 func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
 	c := callFrom(r.Context())
 	c.upstreamErr = err
+	c.upstream.duration = time.Since(c.upstream.start)
 	switch {
 	case c.timedOut():
 		p.refuse(w, c, errUpstream(true))

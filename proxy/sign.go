@@ -44,6 +44,8 @@ type Signing struct {
 	// with a client key leaves with the upstream SecretId.
 	ClientKeys map[string]string
 	// ClientToken, when set, must arrive as "Authorization: Bearer <token>"
+	// (or, for API 3.0 calls whose Authorization header holds their TC3
+	// signature, as "X-Cdnproxy-Token: <token>")
 	// on every call, in every mode, Passthrough included (compared in
 	// constant time).
 	ClientToken string
@@ -76,9 +78,20 @@ func redacted(secret string) string {
 	return "[redacted]"
 }
 
-// timestampWindow is how far a call's Timestamp may be from the proxy's
-// clock: the API's own tolerance.
-const timestampWindow = 2 * time.Hour
+// How far a call's Timestamp may be from the proxy's clock: each API's own
+// tolerance.
+const (
+	timestampWindow   = 2 * time.Hour   // API 2.0
+	timestampWindowV3 = 5 * time.Minute // API 3.0
+)
+
+// tokenHeader carries the client token for calls whose Authorization
+// header is taken by a TC3 signature.
+const tokenHeader = "X-Cdnproxy-Token"
+
+// upstreamServiceV3 is the service name in TC3 credential scopes of calls
+// the proxy signs: the CDN API's.
+const upstreamServiceV3 = "cdn"
 
 // now returns the signing clock's time.
 func (s *Signing) now() time.Time {
@@ -88,10 +101,35 @@ func (s *Signing) now() time.Time {
 	return time.Now()
 }
 
-// resign checks and re-signs an API 2.0 call, returning the request to
-// forward. in.params are the call's parsed parameters.
-func (p *Proxy) resign(r *http.Request, in *inbound) (*http.Request, *apiError) {
+// resign checks and re-signs a call for its API generation, returning
+// the request to forward.
+func (p *Proxy) resign(in *inbound) (*http.Request, *apiError) {
+	r := in.r
+	if in.api.gen == 3 {
+		auth := r.Header.Get("Authorization")
+		_, hasSig := in.params.Get("Signature")
+		switch {
+		case strings.HasPrefix(auth, signature.TC3Algorithm):
+			return p.resignTC3(in, auth)
+		case !hasSig && p.cfg.Signing.Mode == Sign && in.parseErr == nil && !in.multipart:
+			if _, hasID := in.params.Get("SecretId"); !hasID {
+				return p.signTC3(in)
+			}
+		}
+		// Otherwise: signature v1 on API 3.0, handled as for 2.0 below.
+		if in.parseErr == nil && in.json {
+			return nil, errAuth("the call carries no TC3 Authorization header")
+		}
+	}
+	return p.resignV1(in)
+}
+
+// resignV1 checks and re-signs a signature v1 call (API 2.0, or API 3.0
+// with SignatureMethod parameters). In Sign mode a call without SecretId
+// and Signature is signed from scratch.
+func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 	s := &p.cfg.Signing
+	r, a := in.r, in.api
 	if in.parseErr != nil {
 		return nil, errBadRequest("the call's parameters could not be read: " + in.parseErr.Error())
 	}
@@ -99,50 +137,170 @@ func (p *Proxy) resign(r *http.Request, in *inbound) (*http.Request, *apiError) 
 		return nil, errBadRequest("calls that are re-signed must be GET or application/x-www-form-urlencoded POST")
 	}
 	params := in.params
+	if _, ok := params.Get("Version"); a.gen == 3 && !ok {
+		return nil, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
+	}
 	_, hasID := params.Get("SecretId")
 	_, hasSig := params.Get("Signature")
 	if s.Mode == Sign && !hasID && !hasSig {
 		params = params.
 			With("Nonce", strconv.FormatUint(uint64(nonce()), 10)).
 			With("Timestamp", strconv.FormatInt(s.now().Unix(), 10))
-	} else if aerr := p.verify(r, params); aerr != nil {
+	} else if aerr := p.verifyV1(r, a, params); aerr != nil {
 		return nil, aerr
 	}
 	params = params.With("SecretId", s.SecretID).Without("Signature")
-	params = params.With("Signature", signature.Sign(s.SecretKey, r.Method, p.cfg.Upstream.Host, p.upstreamPath, params))
+	params = params.With("Signature", signature.Sign(s.SecretKey, r.Method, a.upstream.Host, a.upstreamPath, params))
 	return rebuild(r, params), nil
 }
 
-// verify checks a call's SecretId, Timestamp and Signature.
-func (p *Proxy) verify(r *http.Request, params signature.Params) *apiError {
-	s := &p.cfg.Signing
+// verifyV1 checks a signature v1 call's SecretId, Timestamp and Signature.
+func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiError {
 	id, _ := params.Get("SecretId")
-	key, ok := s.ClientKeys[id]
-	if id == s.SecretID {
-		key, ok = s.SecretKey, true
-	}
-	if id == "" || !ok {
-		return errAuth("the SecretId is not one this proxy accepts")
+	key, aerr := p.keyFor(id)
+	if aerr != nil {
+		return aerr
 	}
 	ts, _ := params.Get("Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return errAuth("the Timestamp parameter is missing or not a number")
+	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
+		return aerr
 	}
-	if d := s.now().Sub(time.Unix(sec, 0)); d > timestampWindow || d < -timestampWindow {
-		return errExpired()
-	}
-	for _, host := range p.signedHosts(r.Host) {
-		if signature.Verify(key, r.Method, host, apiPath, params) {
+	for _, host := range signedHosts(r.Host, a.upstream.Host) {
+		if signature.Verify(key, r.Method, host, a.path, params) {
 			return nil
 		}
 	}
 	return errAuth("the signature does not match")
 }
 
+// keyFor returns the key of a SecretId: the upstream's or a client's.
+func (p *Proxy) keyFor(id string) (string, *apiError) {
+	s := &p.cfg.Signing
+	if id != "" && id == s.SecretID {
+		return s.SecretKey, nil
+	}
+	if key, ok := s.ClientKeys[id]; ok && id != "" {
+		return key, nil
+	}
+	return "", errAuth("the SecretId is not one this proxy accepts")
+}
+
+// checkTimestamp checks a Timestamp against the clock and a window.
+func (p *Proxy) checkTimestamp(ts string, window time.Duration) *apiError {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errAuth("the Timestamp is missing or not a number")
+	}
+	if d := p.cfg.Signing.now().Sub(time.Unix(sec, 0)); d > window || d < -window {
+		return errExpired()
+	}
+	return nil
+}
+
+// resignTC3 checks a TC3-HMAC-SHA256 call and signs it again for the
+// upstream: same headers signed, same timestamp, same body bytes; the
+// upstream host, the upstream credential and the CDN service name.
+func (p *Proxy) resignTC3(in *inbound, authorization string) (*http.Request, *apiError) {
+	r, a := in.r, in.api
+	auth, err := signature.ParseTC3Authorization(authorization)
+	if err != nil {
+		return nil, errAuth("the Authorization header is not a TC3-HMAC-SHA256 signature")
+	}
+	key, aerr := p.keyFor(auth.SecretID)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ts := r.Header.Get("X-TC-Timestamp")
+	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
+		return nil, aerr
+	}
+	sec, _ := strconv.ParseInt(ts, 10, 64)
+	req := tc3Request(r, in.body, auth.SignedHeaders, auth.Service, sec)
+	verified := false
+	for _, host := range signedHosts(r.Host, a.upstream.Host) {
+		setHost(req.Headers, host)
+		if signature.VerifyTC3(key, auth, req) {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, errAuth("the signature does not match")
+	}
+	out := cloneRequest(r)
+	req.Service = upstreamServiceV3
+	setHost(req.Headers, a.upstream.Host)
+	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
+	return out, nil
+}
+
+// signTC3 signs an unsigned API 3.0 call (Sign mode, local development)
+// with the upstream credential and the current time.
+func (p *Proxy) signTC3(in *inbound) (*http.Request, *apiError) {
+	r, a := in.r, in.api
+	if r.Header.Get("X-TC-Action") == "" {
+		return nil, errBadRequest("an unsigned API 3.0 call needs the X-TC-Action header")
+	}
+	out := cloneRequest(r)
+	if out.Header.Get("Content-Type") == "" {
+		if r.Method == http.MethodPost {
+			out.Header.Set("Content-Type", "application/json")
+		} else {
+			out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	now := p.cfg.Signing.now().Unix()
+	out.Header.Set("X-TC-Timestamp", strconv.FormatInt(now, 10))
+	req := tc3Request(out, in.body, []string{"content-type", "host"}, upstreamServiceV3, now)
+	setHost(req.Headers, a.upstream.Host)
+	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
+	return out, nil
+}
+
+// tc3Request gathers what a TC3 signature covers from a request.
+func tc3Request(r *http.Request, body []byte, signed []string, service string, timestamp int64) signature.TC3Request {
+	req := signature.TC3Request{
+		Method:          r.Method,
+		SignedHeaders:   signed,
+		Payload:         body,
+		Service:         service,
+		Timestamp:       timestamp,
+		UnsignedPayload: r.Header.Get("X-TC-Content-SHA256") == "UNSIGNED-PAYLOAD",
+	}
+	if r.Method != http.MethodPost {
+		req.Query = r.URL.RawQuery
+	}
+	for _, name := range signed {
+		value := r.Header.Get(name)
+		if name == "host" {
+			value = r.Host
+		}
+		req.Headers = append(req.Headers, signature.Header{Name: name, Value: value})
+	}
+	return req
+}
+
+// setHost sets the host header's value among signed headers.
+func setHost(headers []signature.Header, host string) {
+	for i := range headers {
+		if headers[i].Name == "host" {
+			headers[i].Value = host
+		}
+	}
+}
+
+// cloneRequest returns a shallow copy of r with its own URL and headers.
+func cloneRequest(r *http.Request) *http.Request {
+	out := r.WithContext(r.Context())
+	u := *r.URL
+	out.URL = &u
+	out.Header = r.Header.Clone()
+	return out
+}
+
 // signedHosts lists the hosts a client may have signed: the Host it sent,
 // the same without its port, and the upstream host.
-func (p *Proxy) signedHosts(host string) []string {
+func signedHosts(host, upstreamHost string) []string {
 	hosts := make([]string, 0, 3)
 	add := func(h string) {
 		for _, seen := range hosts {
@@ -163,7 +321,7 @@ func (p *Proxy) signedHosts(host string) []string {
 		}
 		add(h)
 	}
-	add(p.cfg.Upstream.Host)
+	add(upstreamHost)
 	return hosts
 }
 
@@ -171,28 +329,33 @@ func (p *Proxy) signedHosts(host string) []string {
 // URL-encoded body for POST (whose query the API ignores, so it is
 // dropped).
 func rebuild(r *http.Request, params signature.Params) *http.Request {
-	out := r.WithContext(r.Context()) // a shallow copy
-	u := *r.URL
-	out.URL = &u
-	out.Header = r.Header.Clone()
+	out := cloneRequest(r)
 	encoded := params.Encode()
 	if r.Method == http.MethodGet {
-		u.RawQuery = encoded
+		out.URL.RawQuery = encoded
 		return out
 	}
-	u.RawQuery = ""
+	out.URL.RawQuery = ""
 	out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	setBody(out, []byte(encoded))
 	return out
 }
 
-// bearerOK reports whether an Authorization header carries the token.
-func bearerOK(header, token string) bool {
-	const prefix = "Bearer "
-	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
-		return false
+// tokenOK reports whether a request carries the client token, as a
+// bearer token or in the X-Cdnproxy-Token header.
+func tokenOK(h http.Header, token string) bool {
+	if auth := h.Get("Authorization"); isBearer(auth) {
+		return subtle.ConstantTimeCompare([]byte(auth[len(bearerPrefix):]), []byte(token)) == 1
 	}
-	return subtle.ConstantTimeCompare([]byte(header[len(prefix):]), []byte(token)) == 1
+	return subtle.ConstantTimeCompare([]byte(h.Get(tokenHeader)), []byte(token)) == 1
+}
+
+// bearerPrefix starts an Authorization header that carries a bearer token.
+const bearerPrefix = "Bearer "
+
+// isBearer reports whether an Authorization header is a bearer token.
+func isBearer(auth string) bool {
+	return len(auth) >= len(bearerPrefix) && strings.EqualFold(auth[:len(bearerPrefix)], bearerPrefix)
 }
 
 // nonce returns a random positive Nonce.

@@ -25,7 +25,8 @@ const envPrefix = "CDNPROXY_"
 type config struct {
 	ListenAddr      string        `env:"LISTEN_ADDR" envDefault:":8080" desc:"address for API calls (host:port)"`
 	AdminAddr       string        `env:"ADMIN_ADDR" envDefault:":9090" desc:"address for /healthz, /readyz, /metrics and the failures page; keep it private"`
-	UpstreamURL     string        `env:"UPSTREAM_URL" envDefault:"https://cdn.api.qcloud.com" desc:"the API 2.0 base URL every call is forwarded to"`
+	UpstreamURL     string        `env:"UPSTREAM_URL" envDefault:"https://cdn.api.qcloud.com" desc:"the API 2.0 base URL calls to /v2/index.php are forwarded to"`
+	UpstreamV3URL   string        `env:"UPSTREAM_V3_URL" envDefault:"https://cdn.tencentcloudapi.com" desc:"the API 3.0 base URL calls to / are forwarded to"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" envDefault:"30s" desc:"limit for connecting, sending and getting the answer's headers and the part of the body needed to decide"`
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" desc:"largest response body held for annotation; larger bodies pass through untouched"`
 	MaxIdleConns    int           `env:"MAX_IDLE_CONNS" envDefault:"64" desc:"idle upstream connections kept for reuse; set near your peak concurrency"`
@@ -120,8 +121,11 @@ func (c config) validate() error {
 	if c.ListenAddr == c.AdminAddr {
 		bad("ADMIN_ADDR", "must differ from %sLISTEN_ADDR", envPrefix)
 	}
-	if u, err := url.Parse(c.UpstreamURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if !baseURL(c.UpstreamURL) {
 		bad("UPSTREAM_URL", "%q is not an http(s) base URL such as https://cdn.api.qcloud.com", c.UpstreamURL)
+	}
+	if !baseURL(c.UpstreamV3URL) {
+		bad("UPSTREAM_V3_URL", "%q is not an http(s) base URL such as https://cdn.tencentcloudapi.com", c.UpstreamV3URL)
 	}
 	if c.UpstreamTimeout <= 0 {
 		bad("UPSTREAM_TIMEOUT", "must be positive, got %s", c.UpstreamTimeout)
@@ -255,6 +259,13 @@ func (c config) signing() proxy.Signing {
 		ClientKeys:  keys,
 		ClientToken: c.ClientToken,
 	}
+}
+
+// baseURL reports whether s is an absolute http(s) URL without query or
+// fragment.
+func baseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
 }
 
 // validPort reports whether port is a number from 0 to 65535.

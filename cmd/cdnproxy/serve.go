@@ -25,12 +25,14 @@ import (
 // ShutdownTimeout to finish.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger := newLogger(cfg, stdout)
-	upstream, _ := url.Parse(cfg.UpstreamURL) // validated by loadConfig
+	upstream, _ := url.Parse(cfg.UpstreamURL)     // validated by loadConfig
+	upstreamV3, _ := url.Parse(cfg.UpstreamV3URL) // likewise
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	failures := proxy.NewFailures(cfg.FailuresSize, nil)
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
+		UpstreamV3:   upstreamV3,
 		Timeout:      cfg.UpstreamTimeout,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Always200:    cfg.Always200,
@@ -89,7 +91,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	go func() { errc <- adminSrv.Serve(adminLn) }()
 	ready.Store(true)
 	logger.Info("cdnproxy started", "listen", apiLn.Addr().String(), "admin", adminLn.Addr().String(),
-		"upstream", upstream.String(), "signing", cfg.Signing, "tls", cfg.TLSCertFile != "")
+		"upstream", upstream.String(), "upstreamV3", upstreamV3.String(), "signing", cfg.Signing, "tls", cfg.TLSCertFile != "")
 
 	select {
 	case <-ctx.Done():
