@@ -31,21 +31,24 @@ type inbound struct {
 // so that it can be inspected and sent again, and parses the parameters
 // the API will read: the query for GET, a form body for POST.
 func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
-	// The token comes first: a caller without it gets nothing read and
-	// learns nothing about the call it sent.
-	if t := p.cfg.Signing.ClientToken; t != "" && !tokenOK(r.Header, t) {
-		return nil, errToken()
-	}
 	in := &inbound{r: r}
 	switch {
 	case r.URL.Path == apiPath:
 		in.api = p.v2
 	case r.URL.Path == "/" && p.v3 != nil:
 		in.api = p.v3
-	default:
+	}
+	if in.api != nil {
+		c.gen, c.api = in.api.gen, in.api // refusals from here on take its shape
+	}
+	// The token comes next: a caller without it gets nothing read and
+	// learns nothing about the call it sent.
+	if t := p.cfg.Signing.ClientToken; t != "" && !tokenOK(r.Header, t) {
+		return nil, errToken(c.gen)
+	}
+	if in.api == nil {
 		return nil, errNotAPIPath()
 	}
-	c.gen, c.api = in.api.gen, in.api
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, errMethod()
 	}

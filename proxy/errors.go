@@ -162,7 +162,11 @@ func errExpired() *apiError {
 		message: "cdnproxy: the Timestamp is too far from the proxy's clock (2 hours for API 2.0, 5 minutes for API 3.0); sign the call again with the current time"}
 }
 
-func errToken() *apiError {
+func errToken(gen int) *apiError {
+	how := "Authorization: Bearer <token>"
+	if gen == 3 {
+		how += " (or, when Authorization holds a TC3 signature, " + tokenHeader + ": <token>)"
+	}
 	return &apiError{status: http.StatusUnauthorized, code: 4100, codeDesc: "AuthFailure", v3Code: "AuthFailure.InvalidAuthorization", outcome: outcomeRefused,
-		message: "cdnproxy: this proxy needs an Authorization: Bearer token"}
+		message: "cdnproxy: this proxy needs its client token: send " + how}
 }
