@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -48,6 +49,8 @@ type call struct {
 	codeDesc    string          // of a refusal; for API results, see result
 	message     string          // of a refusal; for API results, see result
 	upstreamErr error           // why the upstream exchange failed, for the log only
+	streamErr   error           // why a streamed body broke off, if it did
+	clientCtx   context.Context // the client's request context
 	upstream    struct {
 		start    time.Time
 		duration time.Duration // to the decision about the body
@@ -101,6 +104,23 @@ func (c *call) disarmTimer() {
 	}
 }
 
+// streaming switches the deadline to the streaming phase: it runs only
+// while the proxy waits for the upstream's next bytes (see streamBody).
+func (c *call) streaming() { c.disarmTimer() }
+
+// waitStarts and waitEnds bracket one read of a streamed body: the
+// upstream may stay silent for at most d between them. Time spent writing
+// to a slow client does not count.
+func (c *call) waitStarts(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Reset(d)
+	}
+}
+
+func (c *call) waitEnds() { c.disarmTimer() }
+
 // timedOut reports whether the deadline fired.
 func (c *call) timedOut() bool {
 	c.mu.Lock()
@@ -112,6 +132,54 @@ func (c *call) timedOut() bool {
 // ended, and not because the upstream deadline fired.
 func (c *call) clientGone(r *http.Request) bool {
 	return r.Context().Err() != nil && !c.timedOut()
+}
+
+// settleStream corrects the outcome of a call whose streamed body broke
+// off after the status had gone out: it failed after all, because the
+// upstream stalled or dropped the connection, or the client hung up.
+func (c *call) settleStream() {
+	if c.streamErr == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
+		return
+	}
+	c.upstreamErr = c.streamErr
+	switch {
+	case c.timedOut():
+		c.failUpstream(errUpstream(true))
+	case c.clientCtx != nil && c.clientCtx.Err() != nil:
+		c.outcome = outcomeClientGone
+	default:
+		c.failUpstream(errUpstream(false))
+	}
+}
+
+// failUpstream records an upstream failure found after the answer had
+// started, for the log and metrics (the client already has a broken
+// response).
+func (c *call) failUpstream(e *apiError) {
+	c.outcome = e.outcome
+	category, retryable, description := e.annotation(c.gen)
+	c.result = annotate.Result{Kind: annotate.Failure, Generation: c.gen, Code: e.code, ErrorCode: e.v3Code,
+		Category: category, Retryable: retryable, Description: description}
+	c.codeDesc, c.message = e.codeDesc, "cdnproxy: the answer broke off while it streamed"
+}
+
+// streamBody is a streamed response body: each read may wait for the
+// upstream at most the upstream timeout, and a read error (other than the
+// end) is recorded so that the call is not logged as a success.
+type streamBody struct {
+	io.ReadCloser
+	c       *call
+	timeout time.Duration
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	b.c.waitStarts(b.timeout)
+	n, err := b.ReadCloser.Read(p)
+	b.c.waitEnds()
+	if err != nil && err != io.EOF && b.c.streamErr == nil {
+		b.c.streamErr = err
+	}
+	return n, err
 }
 
 // countingWriter records the status and the number of body bytes sent.

@@ -13,6 +13,7 @@ import (
 // are documented in the README and are part of cdnproxy's interface;
 // change them only with it.
 func (p *Proxy) finish(c *call) {
+	c.settleStream()
 	total := time.Since(c.start)
 	p.cfg.Metrics.observe(c)
 	p.cfg.Failures.record(c, total)

@@ -39,7 +39,9 @@ type Config struct {
 	// Timeout bounds the upstream exchange up to the point where the proxy
 	// has decided what to do with the body: connect, send, the response
 	// headers, and the start (or, for an error, the whole) of the body.
-	// A success body then streams for as long as it takes. Zero means 30s.
+	// A success body then streams for as long as it takes, but each wait
+	// for the upstream's next bytes is bounded by Timeout again, so a
+	// stalled upstream cannot hold a client forever. Zero means 30s.
 	Timeout time.Duration
 	// MaxBodyBytes is the largest response body the proxy will hold to
 	// annotate; a larger one passes through untouched. Zero means 1 MiB.
@@ -145,7 +147,7 @@ func New(cfg Config) (*Proxy, error) {
 
 // ServeHTTP handles one API call from start to finish.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr}
+	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
 	w.Header().Set("X-Request-Id", c.id)
 	cw := &countingWriter{ResponseWriter: w, c: c}
 	defer p.finish(c)

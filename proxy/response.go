@@ -91,8 +91,13 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // passOn sends the body on exactly as the upstream sent it: the bytes
 // already read, then the rest, unbuffered. decoded is what was read for an
 // uncompressed body (for a compressed one the raw bytes are in b).
+//
+// From here the upstream timeout bounds each wait for the upstream's next
+// bytes instead of the whole exchange (see streamBody), so a large body
+// takes as long as it needs but a stalled one is cut off: the client then
+// sees a broken response, never a clean shorter one.
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
-	c.disarmTimer()
+	c.streaming()
 	if c.timedOut() {
 		// The deadline fired before it could be disarmed: the body's
 		// context is canceled, so the stream would break off after a 200
@@ -109,6 +114,7 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 	if len(head) > 0 {
 		resp.Body = &joinedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
 	}
+	resp.Body = &streamBody{ReadCloser: resp.Body, c: c, timeout: p.cfg.Timeout}
 	return nil
 }
 
