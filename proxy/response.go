@@ -75,8 +75,10 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	default:
 		c.outcome = outcomePassthrough
 	}
-	if res.Kind != annotate.Failure || (len(out) == len(decoded) && b.encoding == "") {
-		// Unchanged: send the bytes exactly as they came.
+	if res.Kind != annotate.Failure || len(out) == len(decoded) {
+		// Unchanged (not an error, or every annotation member was
+		// already there): send the bytes exactly as they came, still
+		// compressed if they came so.
 		return p.passOn(resp, c, &b, decoded)
 	}
 	resp.Body.Close()
