@@ -56,6 +56,11 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 		return nil, errTooLarge("query string", maxQueryBytes)
 	}
 	raw := r.URL.RawQuery
+	if r.Method == http.MethodGet && r.ContentLength != 0 {
+		// A GET's parameters are in its query; a body would go upstream
+		// unsigned and unbounded.
+		return nil, errBadRequest("a GET call carries no body")
+	}
 	if r.Method == http.MethodPost {
 		contentType := r.Header.Get("Content-Type")
 		in.json = in.api.gen == 3 && isJSON(contentType)

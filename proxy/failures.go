@@ -109,7 +109,7 @@ func (f *Failures) record(c *call, total time.Duration) {
 		Outcome:     string(c.outcome),
 		Action:      clip(c.action),
 		API:         apiLabel(c.gen),
-		Code:        r.CodeText(),
+		Code:        clip(r.CodeText()),
 		Successor:   c.successor,
 		UpstreamID:  clip(r.RequestID()),
 		CodeDesc:    clip(codeDesc),

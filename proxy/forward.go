@@ -11,12 +11,22 @@ import "net/http/httputil"
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	c := callFrom(pr.In.Context())
 	pr.SetURL(c.api.upstream)
+	// ReverseProxy drops query parameters with an unescaped ';' before
+	// Rewrite, as Go's own parser would reject them. The API's PHP backend
+	// takes ';' as an ordinary byte (cache rules such as ".php;.jsp" carry
+	// it), and a signature covers every parameter: send the query on as
+	// the client (or the re-signing step) wrote it.
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 	pr.Out.Header.Set("X-Request-Id", c.id)
 	// Tencent's API has no use for the client's cookies or the token meant
 	// for the proxy. An Authorization header is the proxy's bearer token,
 	// or (API 3.0) a TC3 signature, which goes on.
 	pr.Out.Header.Del("Cookie")
 	pr.Out.Header.Del(tokenHeader)
+	// The body is already read and sized: waiting for the upstream's
+	// "100 Continue" would only add a round trip, or a second when an
+	// upstream never sends one.
+	pr.Out.Header.Del("Expect")
 	if isBearer(pr.Out.Header.Get("Authorization")) {
 		pr.Out.Header.Del("Authorization")
 	}

@@ -9,7 +9,9 @@ import (
 )
 
 // finish ends a call: the metrics, the failures page, and one log line,
-// at warn for a failed call and at debug for the rest. The field names
+// at warn for a failed call and at debug for the rest. Values that come
+// from clients or the upstream are cut to 1 KiB, so that no call can make
+// a line longer than log pipelines carry (Docker splits at 16 KiB). The field names
 // are documented in the README and are part of cdnproxy's interface;
 // change them only with it.
 func (p *Proxy) finish(c *call) {
@@ -35,7 +37,7 @@ func (p *Proxy) finish(c *call) {
 		slog.String("outcome", string(c.outcome)),
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),
-		slog.String("action", c.action),
+		slog.String("action", clip(c.action)),
 		slog.String("api", apiLabel(c.gen)),
 	)
 	if c.successor != "" {
@@ -43,7 +45,7 @@ func (p *Proxy) finish(c *call) {
 	}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		r := c.result
-		attrs = append(attrs, slog.String("code", r.CodeText()))
+		attrs = append(attrs, slog.String("code", clip(r.CodeText())))
 		if r.HasModuleCode {
 			attrs = append(attrs, slog.Int("moduleCode", r.ModuleCode))
 		}
@@ -52,11 +54,11 @@ func (p *Proxy) finish(c *call) {
 			codeDesc, message = r.CodeDesc(), r.Message()
 		}
 		attrs = append(attrs,
-			slog.String("codeDesc", codeDesc),
+			slog.String("codeDesc", clip(codeDesc)),
 			slog.String("category", string(r.Category)),
 			slog.Bool("retryable", r.Retryable),
 			slog.String("description", r.Description),
-			slog.String("message", message),
+			slog.String("message", clip(message)),
 		)
 	}
 	attrs = append(attrs,
@@ -69,7 +71,7 @@ func (p *Proxy) finish(c *call) {
 		slog.String("signing", string(p.cfg.Signing.Mode)),
 	)
 	if id := c.result.RequestID(); id != "" {
-		attrs = append(attrs, slog.String("upstreamRequestId", id))
+		attrs = append(attrs, slog.String("upstreamRequestId", clip(id)))
 	}
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))

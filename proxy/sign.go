@@ -108,13 +108,15 @@ func (p *Proxy) resign(in *inbound) (*http.Request, *apiError) {
 	if in.api.gen == 3 {
 		auth := r.Header.Get("Authorization")
 		_, hasSig := in.params.Get("Signature")
+		_, hasID := in.params.Get("SecretId")
 		switch {
 		case strings.HasPrefix(auth, signature.TC3Algorithm):
 			return p.resignTC3(in, auth)
-		case !hasSig && p.cfg.Signing.Mode == Sign && in.parseErr == nil && !in.multipart:
-			if _, hasID := in.params.Get("SecretId"); !hasID {
-				return p.signTC3(in)
-			}
+		case !hasSig && !hasID && p.cfg.Signing.Mode == Sign && !in.multipart && (in.json || r.Header.Get("X-TC-Action") != ""):
+			// An unsigned call in the TC3 style (JSON body, X-TC-*
+			// headers); one in the v1 style (Action and Version
+			// parameters) is signed with v1 below.
+			return p.signTC3(in)
 		}
 		// Otherwise: signature v1 on API 3.0, handled as for 2.0 below.
 		if in.parseErr == nil && in.json {
@@ -215,6 +217,11 @@ func (p *Proxy) resignTC3(in *inbound, authorization string) (*http.Request, *ap
 		return nil, aerr
 	}
 	sec, _ := strconv.ParseInt(ts, 10, 64)
+	for _, name := range auth.SignedHeaders {
+		if len(r.Header.Values(name)) > 1 {
+			return nil, errAuth("a signed header is sent more than once")
+		}
+	}
 	req := tc3Request(r, in.body, auth.SignedHeaders, auth.Service, sec)
 	verified := false
 	for _, host := range signedHosts(r.Host, a.upstream.Host) {

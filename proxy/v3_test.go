@@ -706,6 +706,16 @@ func TestV3SignMode(t *testing.T) {
 		{"unsigned without X-TC-Action", func() *http.Request {
 			return unsigned(http.MethodPost, "", "", `{}`)
 		}, "InvalidParameter", http.StatusBadRequest},
+		{"unsigned v1-style GET is signed with v1", func() *http.Request {
+			req := unsigned(http.MethodGet, "", "Action=DescribeDomains&Version="+fakeapi3.Version+"&Limit=10", "")
+			req.Header.Del("X-TC-Version")
+			return req
+		}, "", http.StatusOK},
+		{"unsigned v1-style GET without Version", func() *http.Request {
+			req := unsigned(http.MethodGet, "", "Action=DescribeDomains&Limit=10", "")
+			req.Header.Del("X-TC-Version")
+			return req
+		}, "InvalidParameter", http.StatusBadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -735,10 +745,14 @@ func TestV3SignMode(t *testing.T) {
 				}
 				return
 			}
-			if !seen.Verified || seen.SecretID != v3UpstreamID || seen.Signing != "TC3" {
-				t.Errorf("the fake saw verified=%v id=%q signing=%q", seen.Verified, seen.SecretID, seen.Signing)
+			wantSigning := "TC3"
+			if strings.HasPrefix(tc.name, "unsigned v1-style") {
+				wantSigning = "v1" // signed by the proxy as it came: in the v1 style
 			}
-			if req.Header.Get("Authorization") == "" {
+			if !seen.Verified || seen.SecretID != v3UpstreamID || seen.Signing != wantSigning {
+				t.Errorf("the fake saw verified=%v id=%q signing=%q, want %s", seen.Verified, seen.SecretID, seen.Signing, wantSigning)
+			}
+			if req.Header.Get("Authorization") == "" && wantSigning == "TC3" {
 				if got := seen.Header.Get("X-TC-Timestamp"); got != strconv.FormatInt(v3Now.Unix(), 10) {
 					t.Errorf("X-TC-Timestamp %q, want the proxy's clock", got)
 				}
