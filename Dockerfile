@@ -4,7 +4,7 @@
 # nonroot user. Build:  docker build -t cdnproxy .
 # Configure with CDNPROXY_* variables (see config.example.env).
 
-FROM golang:1.26 AS build
+FROM golang:1.26.11 AS build
 WORKDIR /src
 # Dependencies first, in their own layer: it is rebuilt only when go.mod
 # or go.sum change.

@@ -122,10 +122,10 @@ func (c config) validate() error {
 		bad("ADMIN_ADDR", "must differ from %sLISTEN_ADDR", envPrefix)
 	}
 	if !baseURL(c.UpstreamURL) {
-		bad("UPSTREAM_URL", "%q is not an http(s) base URL such as https://cdn.api.qcloud.com", c.UpstreamURL)
+		bad("UPSTREAM_URL", "%q is not an http(s) base URL such as https://cdn.api.qcloud.com (no user, query or fragment)", shownURL(c.UpstreamURL))
 	}
 	if !baseURL(c.UpstreamV3URL) {
-		bad("UPSTREAM_V3_URL", "%q is not an http(s) base URL such as https://cdn.tencentcloudapi.com", c.UpstreamV3URL)
+		bad("UPSTREAM_V3_URL", "%q is not an http(s) base URL such as https://cdn.tencentcloudapi.com (no user, query or fragment)", shownURL(c.UpstreamV3URL))
 	}
 	if c.UpstreamTimeout <= 0 {
 		bad("UPSTREAM_TIMEOUT", "must be positive, got %s", c.UpstreamTimeout)
@@ -261,11 +261,24 @@ func (c config) signing() proxy.Signing {
 	}
 }
 
-// baseURL reports whether s is an absolute http(s) URL without query or
-// fragment.
+// baseURL reports whether s is an absolute http(s) URL without user
+// information (credentials belong in the SECRET variables, not in a URL
+// that gets logged), query or fragment.
 func baseURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil && u.RawQuery == "" && u.Fragment == ""
+}
+
+// shownURL returns a URL fit for an error message: any password in it
+// replaced by "xxxxx".
+func shownURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if strings.Contains(s, "@") {
+		return "(a URL with user information)"
+	}
+	return s
 }
 
 // validPort reports whether port is a number from 0 to 65535.

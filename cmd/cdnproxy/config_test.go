@@ -490,6 +490,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"upstream url ftp", []string{"CDNPROXY_UPSTREAM_URL=ftp://cdn.api.qcloud.com"}, []string{"CDNPROXY_UPSTREAM_URL"}},
 		{"upstream url with query", []string{"CDNPROXY_UPSTREAM_URL=https://cdn.api.qcloud.com/?Region=gz"}, []string{"CDNPROXY_UPSTREAM_URL"}},
 		{"upstream url without host", []string{"CDNPROXY_UPSTREAM_URL=https:///v2"}, []string{"CDNPROXY_UPSTREAM_URL"}},
+		{"upstream url with credentials", []string{"CDNPROXY_UPSTREAM_URL=https://user:s3cret@cdn.api.qcloud.com"}, []string{"CDNPROXY_UPSTREAM_URL"}},
+		{"v3 upstream url ftp", []string{"CDNPROXY_UPSTREAM_V3_URL=ftp://cdn.tencentcloudapi.com"}, []string{"CDNPROXY_UPSTREAM_V3_URL"}},
 		{"upstream timeout not a duration", []string{"CDNPROXY_UPSTREAM_TIMEOUT=abc"}, []string{"CDNPROXY_UPSTREAM_TIMEOUT"}},
 		{"upstream timeout negative", []string{"CDNPROXY_UPSTREAM_TIMEOUT=-1s"}, []string{"CDNPROXY_UPSTREAM_TIMEOUT"}},
 		{"upstream timeout zero", []string{"CDNPROXY_UPSTREAM_TIMEOUT=0"}, []string{"CDNPROXY_UPSTREAM_TIMEOUT"}},
@@ -534,6 +536,9 @@ func TestLoadConfigRejects(t *testing.T) {
 				if !strings.Contains(err.Error(), name) {
 					t.Errorf("loadConfig(%q) error does not name %s:\n\t%v", tc.environ, name, err)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows a password from a URL: %v", err)
 			}
 		})
 	}

@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	go func() { errc <- adminSrv.Serve(adminLn) }()
 	ready.Store(true)
 	logger.Info("cdnproxy started", "listen", apiLn.Addr().String(), "admin", adminLn.Addr().String(),
-		"upstream", upstream.String(), "upstreamV3", upstreamV3.String(), "signing", cfg.Signing, "tls", cfg.TLSCertFile != "")
+		"upstream", upstream.Redacted(), "upstreamV3", upstreamV3.Redacted(), "signing", cfg.Signing, "tls", cfg.TLSCertFile != "")
 
 	select {
 	case <-ctx.Done():
