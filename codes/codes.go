@@ -38,6 +38,52 @@ const (
 	UpstreamUnreachable  Category = "upstream_unreachable"  // cdnproxy could not get an answer from the API
 )
 
+// Meaning says in a few words what the category reports, for people
+// reading a table or a terminal; "" for a value that is not a category.
+func (c Category) Meaning() string {
+	switch c {
+	case InvalidParameter:
+		return "the request itself is malformed or a value is wrong"
+	case AuthenticationFailed:
+		return "the signature or key did not verify"
+	case RequestExpired:
+		return "the request's timestamp is too old or too far in the future"
+	case ReplayedRequest:
+		return "the Nonce/Timestamp pair was already used"
+	case PermissionDenied:
+		return "the account may not do this"
+	case RateLimited:
+		return "too many calls in a short time"
+	case QuotaExceeded:
+		return "a daily or account quota is used up"
+	case NotFound:
+		return "the named resource does not exist"
+	case AlreadyExists:
+		return "the resource exists already, perhaps under another account"
+	case InvalidState:
+		return "the resource is in the wrong state for this operation"
+	case Compliance:
+		return "ICP filing, real-name verification or a blocked domain"
+	case Billing:
+		return "balance, purchase or payment problems"
+	case OperationFailed:
+		return "the operation was attempted and failed"
+	case PartialSuccess:
+		return "a batch succeeded only in part"
+	case InternalError:
+		return "a fault on Tencent's side"
+	case Unavailable:
+		return "the service is down for maintenance or short of capacity"
+	case Unsupported:
+		return "the action, version or protocol is not supported"
+	case Unknown:
+		return "the code is not in the catalogue"
+	case UpstreamUnreachable:
+		return "cdnproxy could not get an answer from the API"
+	}
+	return ""
+}
+
 // Categories lists every category in a fixed order, for documentation and
 // for tests that check an enumeration is complete.
 func Categories() []Category {

@@ -300,6 +300,12 @@ func TestCategories(t *testing.T) {
 		if n != 1 {
 			t.Errorf("Categories() lists %q %d times, want once", c, n)
 		}
+		if c.Meaning() == "" {
+			t.Errorf("category %q has no Meaning", c)
+		}
+	}
+	if got := codes.Category("no_such").Meaning(); got != "" {
+		t.Errorf("Meaning of an unknown category = %q, want \"\"", got)
 	}
 }
 

@@ -145,52 +145,6 @@ func span(table []codes.Entry) string {
 	return fmt.Sprintf("%d to %d", table[0].Code, table[len(table)-1].Code)
 }
 
-// categoryMeaning says in a few words what a category asks of the caller.
-// TestCategoryTexts checks every category has one.
-func categoryMeaning(c codes.Category) string {
-	switch c {
-	case codes.InvalidParameter:
-		return "the request itself is malformed or a value is wrong"
-	case codes.AuthenticationFailed:
-		return "the signature or key did not verify"
-	case codes.RequestExpired:
-		return "the request's timestamp is too old or too far in the future"
-	case codes.ReplayedRequest:
-		return "the Nonce/Timestamp pair was already used"
-	case codes.PermissionDenied:
-		return "the account may not do this"
-	case codes.RateLimited:
-		return "too many calls in a short time"
-	case codes.QuotaExceeded:
-		return "a daily or account quota is used up"
-	case codes.NotFound:
-		return "the named resource does not exist"
-	case codes.AlreadyExists:
-		return "the resource exists already, perhaps under another account"
-	case codes.InvalidState:
-		return "the resource is in the wrong state for this operation"
-	case codes.Compliance:
-		return "ICP filing, real-name verification or a blocked domain"
-	case codes.Billing:
-		return "balance, purchase or payment problems"
-	case codes.OperationFailed:
-		return "the operation was attempted and failed"
-	case codes.PartialSuccess:
-		return "a batch succeeded only in part"
-	case codes.InternalError:
-		return "a fault on Tencent's side"
-	case codes.Unavailable:
-		return "the service is down for maintenance or short of capacity"
-	case codes.Unsupported:
-		return "the action, version or protocol is not supported"
-	case codes.Unknown:
-		return "the code is not in the catalogue"
-	case codes.UpstreamUnreachable:
-		return "cdnproxy could not get an answer from the API"
-	}
-	return ""
-}
-
 // advice says what a caller should do about an error of a category; only
 // invalid_state depends on retryable too. TestCategoryTexts checks every
 // category has advice.
@@ -361,7 +315,7 @@ func writeExplanations(w io.Writer, rows []row) error {
 		if r.Requested != "" {
 			line("note", fmt.Sprintf("%s is not in the catalogue; this is the entry of its family, %s", r.Requested, r.Code))
 		}
-		line("category", fmt.Sprintf("%s: %s", r.Category, categoryMeaning(r.Category)))
+		line("category", fmt.Sprintf("%s: %s", r.Category, r.Category.Meaning()))
 		line("retryable", retryableMeaning(r.Retryable, r.Generation))
 		line("description", r.Description)
 		if r.Original != "" {
@@ -398,7 +352,7 @@ The categories:
 
 `)
 	for _, c := range codes.Categories() {
-		fmt.Fprintf(&b, "- `%s`: %s.\n", c, categoryMeaning(c))
+		fmt.Fprintf(&b, "- `%s`: %s.\n", c, c.Meaning())
 	}
 	b.WriteByte('\n')
 	if _, err := io.WriteString(w, b.String()); err != nil {

@@ -274,8 +274,8 @@ func TestCodesPublicAndModule(t *testing.T) {
 
 func TestCategoryTexts(t *testing.T) {
 	for _, c := range codes.Categories() {
-		if categoryMeaning(c) == "" {
-			t.Errorf("category %s has no meaning in categoryMeaning", c)
+		if c.Meaning() == "" {
+			t.Errorf("category %s has no Meaning", c)
 		}
 		for _, r := range []bool{false, true} {
 			if advice(c, r) == "" {

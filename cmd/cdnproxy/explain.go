@@ -181,7 +181,7 @@ func writeSummary(w io.Writer, res annotate.Result) {
 	case annotate.FromNone:
 		line("note", "the code is not in the catalogue")
 	}
-	line("category", fmt.Sprintf("%s: %s", res.Category, categoryMeaning(res.Category)))
+	line("category", fmt.Sprintf("%s: %s", res.Category, res.Category.Meaning()))
 	line("retryable", retryableMeaning(res.Retryable, generation))
 	line("description", res.Description)
 	if m := res.Message(); m != "" {
