@@ -134,6 +134,9 @@ func (c *call) clientGone(r *http.Request) bool {
 	return r.Context().Err() != nil && !c.timedOut()
 }
 
+// brokenOff is the logged message of a call whose answer broke off.
+const brokenOff = "cdnproxy: the answer broke off while it streamed"
+
 // settleStream corrects the outcome of a call whose streamed body broke
 // off after the status had gone out: it failed after all, because the
 // upstream stalled or dropped the connection, or the client hung up.
@@ -144,23 +147,28 @@ func (c *call) settleStream() {
 	c.upstreamErr = c.streamErr
 	switch {
 	case c.timedOut():
-		c.failUpstream(errUpstream(true))
+		c.fail(errUpstream(true), brokenOff)
 	case c.clientCtx != nil && c.clientCtx.Err() != nil:
 		c.outcome = outcomeClientGone
 	default:
-		c.failUpstream(errUpstream(false))
+		c.fail(errUpstream(false), brokenOff)
 	}
 }
 
-// failUpstream records an upstream failure found after the answer had
-// started, for the log and metrics (the client already has a broken
+// fail records one of the proxy's own errors as the call's result, for
+// the log line, the metrics and the failures page: the refusals and
+// upstream failures the client is answered with, and the upstream failures
+// found after an answer had started (the client then has a broken
 // response).
-func (c *call) failUpstream(e *apiError) {
+func (c *call) fail(e *apiError, message string) {
 	c.outcome = e.outcome
 	category, retryable, description := e.annotation(c.gen)
 	c.result = annotate.Result{Kind: annotate.Failure, Generation: c.gen, Code: e.code, ErrorCode: e.v3Code,
 		Category: category, Retryable: retryable, Description: description}
-	c.codeDesc, c.message = e.codeDesc, "cdnproxy: the answer broke off while it streamed"
+	c.codeDesc, c.message = "", message
+	if c.gen == 2 {
+		c.codeDesc = e.codeDesc
+	}
 }
 
 // streamBody is a streamed response body: each read may wait for the

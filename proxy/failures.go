@@ -33,6 +33,8 @@ type Failures struct {
 	ring    []failure // oldest overwritten first; next is the slot to write
 	next    int
 	minutes [60]minuteCounts // indexed by Unix minute mod 60
+
+	page *template.Template // the HTML page, parsed once per Failures
 }
 
 // failure is one failed call, with the log line's field names.
@@ -90,7 +92,11 @@ func NewFailures(size int, now func() time.Time) *Failures {
 	if now == nil {
 		now = time.Now
 	}
-	return &Failures{now: now, size: size, ring: make([]failure, 0, size)}
+	page := template.Must(template.New("failures").Funcs(template.FuncMap{
+		"clock":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+		"visible": visible,
+	}).Parse(failuresPageSource))
+	return &Failures{now: now, size: size, ring: make([]failure, 0, size), page: page}
 }
 
 // record adds a finished call if it failed. It does nothing on a nil
@@ -253,7 +259,7 @@ func moduleOrder(mc *int) int64 {
 // servePage serves the failures page.
 func (f *Failures) servePage(w http.ResponseWriter, _ *http.Request) {
 	var buf bytes.Buffer
-	if err := failuresPage.Execute(&buf, f.view()); err != nil {
+	if err := f.page.Execute(&buf, f.view()); err != nil {
 		writeText(w, http.StatusInternalServerError, "the failures page could not be rendered\n")
 		return
 	}
@@ -303,13 +309,10 @@ func visible(s string) string {
 	return b.String()
 }
 
-// failuresPage is the failures page: server-rendered, no script, no
-// external assets. html/template escapes every value, all of which may
+// failuresPageSource is the failures page: server-rendered, no script,
+// no external assets. html/template escapes every value, all of which may
 // come from clients or the upstream.
-var failuresPage = template.Must(template.New("failures").Funcs(template.FuncMap{
-	"clock":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"visible": visible,
-}).Parse(`<!doctype html>
+const failuresPageSource = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -356,4 +359,4 @@ td.msg { max-width: 40em; overflow-wrap: anywhere; }
 {{end}}</table>
 </body>
 </html>
-`))
+`

@@ -19,8 +19,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-
-	"github.com/cdnproxy/cdnproxy/annotate"
 	"strings"
 	"time"
 )
@@ -187,14 +185,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
 	if c.gen == 0 {
 		c.gen = 2 // not an API call at all: answer in the 2.0 shape
 	}
-	c.outcome = e.outcome
-	category, retryable, description := e.annotation(c.gen)
-	c.result = annotate.Result{Kind: annotate.Failure, Generation: c.gen, Code: e.code, ErrorCode: e.v3Code,
-		Category: category, Retryable: retryable, Description: description}
-	c.codeDesc, c.message = "", e.message
-	if c.gen == 2 {
-		c.codeDesc = e.codeDesc
-	}
+	c.fail(e, e.message)
 	writeError(w, e, c.gen, c.id, p.cfg.Always200)
 }
 
