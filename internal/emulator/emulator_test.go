@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -835,4 +836,23 @@ func toNumber(v any) any {
 		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	return v
+}
+
+// TestEmulatorFaultsBounded: the fault list cannot grow without bound
+// through the admin endpoint; a batch that would exceed the cap is
+// refused whole.
+func TestEmulatorFaultsBounded(t *testing.T) {
+	e := emulator.New(emulator.Config{})
+	rule := emulator.Fault{Kind: emulator.FaultNext, Count: 1, Code: 9112}
+	for i := 0; i < emulator.MaxFaults; i++ {
+		if _, err := e.AddFaults(rule); err != nil {
+			t.Fatalf("rule %d: %v", i+1, err)
+		}
+	}
+	if _, err := e.AddFaults(rule); !errors.Is(err, emulator.ErrTooManyFaults) {
+		t.Fatalf("rule %d: err = %v, want ErrTooManyFaults", emulator.MaxFaults+1, err)
+	}
+	if got := len(e.Faults()); got != emulator.MaxFaults {
+		t.Errorf("%d rules kept, want %d", got, emulator.MaxFaults)
+	}
 }

@@ -153,8 +153,15 @@ func (e *Emulator) Faults() []Fault {
 	return slices.Clone(e.faults)
 }
 
+// MaxFaults is how many fault rules an Emulator holds at once; the admin
+// endpoint cannot grow the list without bound.
+const MaxFaults = 1000
+
+// ErrTooManyFaults reports an AddFaults that would exceed MaxFaults.
+var ErrTooManyFaults = errors.New("emulator: too many fault rules (remove some first)")
+
 // AddFaults adds rules and returns them with their IDs. If any rule is
-// invalid, none is added.
+// invalid, or the rules would exceed MaxFaults, none is added.
 func (e *Emulator) AddFaults(rules ...Fault) ([]Fault, error) {
 	for _, f := range rules {
 		if err := f.Validate(); err != nil {
@@ -163,6 +170,9 @@ func (e *Emulator) AddFaults(rules ...Fault) ([]Fault, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if len(e.faults)+len(rules) > MaxFaults {
+		return nil, ErrTooManyFaults
+	}
 	added := make([]Fault, 0, len(rules))
 	for _, f := range rules {
 		f.ID, f.Hits = e.nextFault, 0
