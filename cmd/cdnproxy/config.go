@@ -36,16 +36,17 @@ type config struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long SIGTERM waits for calls in flight before exiting"`
 	FailuresSize    int           `env:"FAILURES_SIZE" envDefault:"200" desc:"how many recent failed calls the failures page keeps"`
 
-	Signing        string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
-	SecretID       string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
-	SecretIDFile   string `env:"SECRET_ID_FILE,file" desc:"file holding the upstream SecretId, instead of CDNPROXY_SECRET_ID (e.g. a Docker secret)"`
-	SecretKey      string `env:"SECRET_KEY" desc:"upstream SecretKey used to re-sign calls; never logged"`
-	SecretKeyFile  string `env:"SECRET_KEY_FILE,file" desc:"file holding the upstream SecretKey, instead of CDNPROXY_SECRET_KEY"`
-	ClientKeys     string `env:"CLIENT_KEYS" desc:"keys issued to clients instead of the upstream key: id1:key1,id2:key2"`
-	ClientKeysFile string `env:"CLIENT_KEYS_FILE,file" desc:"file holding the client keys, comma- or newline-separated id:key pairs"`
-	ClientToken    string `env:"CLIENT_TOKEN" desc:"if set, every call must carry Authorization: Bearer <token>; required by sign mode on a non-loopback address"`
-	TLSCertFile    string `env:"TLS_CERT_FILE" desc:"PEM certificate (chain) to serve the API port over TLS; needs CDNPROXY_TLS_KEY_FILE"`
-	TLSKeyFile     string `env:"TLS_KEY_FILE" desc:"PEM private key for CDNPROXY_TLS_CERT_FILE"`
+	Signing         string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
+	SecretID        string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
+	SecretIDFile    string `env:"SECRET_ID_FILE,file" desc:"file holding the upstream SecretId, instead of CDNPROXY_SECRET_ID (e.g. a Docker secret)"`
+	SecretKey       string `env:"SECRET_KEY" desc:"upstream SecretKey used to re-sign calls; never logged"`
+	SecretKeyFile   string `env:"SECRET_KEY_FILE,file" desc:"file holding the upstream SecretKey, instead of CDNPROXY_SECRET_KEY"`
+	ClientKeys      string `env:"CLIENT_KEYS" desc:"keys issued to clients instead of the upstream key: id1:key1,id2:key2"`
+	ClientKeysFile  string `env:"CLIENT_KEYS_FILE,file" desc:"file holding the client keys, comma- or newline-separated id:key pairs"`
+	ClientToken     string `env:"CLIENT_TOKEN" desc:"if set, every call must carry Authorization: Bearer <token>; required by sign mode on a non-loopback address"`
+	ClientTokenFile string `env:"CLIENT_TOKEN_FILE,file" desc:"file holding the client token, instead of CDNPROXY_CLIENT_TOKEN"`
+	TLSCertFile     string `env:"TLS_CERT_FILE" desc:"PEM certificate (chain) to serve the API port over TLS; needs CDNPROXY_TLS_KEY_FILE"`
+	TLSKeyFile      string `env:"TLS_KEY_FILE" desc:"PEM private key for CDNPROXY_TLS_CERT_FILE"`
 }
 
 // loadConfig reads the configuration from environ (KEY=value strings) and
@@ -162,7 +163,7 @@ func (c config) validateSigning() []error {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s%s: "+format, append([]any{envPrefix, name}, args...)...))
 	}
-	for _, pair := range [][2]string{{"SECRET_ID", c.SecretID}, {"SECRET_KEY", c.SecretKey}, {"CLIENT_KEYS", c.ClientKeys}} {
+	for _, pair := range [][2]string{{"SECRET_ID", c.SecretID}, {"SECRET_KEY", c.SecretKey}, {"CLIENT_KEYS", c.ClientKeys}, {"CLIENT_TOKEN", c.ClientToken}} {
 		if pair[1] != "" && c.fileValue(pair[0]) != "" {
 			bad(pair[0], "set either it or %s%s_FILE, not both", envPrefix, pair[0])
 		}
@@ -181,7 +182,7 @@ func (c config) validateSigning() []error {
 	if c.secretID() == "" || c.secretKey() == "" {
 		bad("SIGNING", "%s mode needs the upstream credential: set %sSECRET_ID and %sSECRET_KEY (or their _FILE variants)", c.Signing, envPrefix, envPrefix)
 	}
-	if proxy.SigningMode(c.Signing) == proxy.Sign && c.ClientToken == "" && !loopback(c.ListenAddr) {
+	if proxy.SigningMode(c.Signing) == proxy.Sign && c.clientToken() == "" && !loopback(c.ListenAddr) {
 		bad("CLIENT_TOKEN", "sign mode on %q (not a loopback address) lets anyone who reaches the port spend the account's quota: set a token, or listen on 127.0.0.1", c.ListenAddr)
 	}
 	return errs
@@ -194,16 +195,21 @@ func (c config) fileValue(name string) string {
 		return c.SecretIDFile
 	case "SECRET_KEY":
 		return c.SecretKeyFile
+	case "CLIENT_TOKEN":
+		return c.ClientTokenFile
 	default:
 		return c.ClientKeysFile
 	}
 }
 
-// secretID, secretKey and clientKeys return a value from the variable or
+// secretID, secretKey, clientKeys and clientToken return a value from the variable or
 // from its file, without the trailing newline files usually have.
 func (c config) secretID() string   { return strings.TrimSpace(c.SecretID + c.SecretIDFile) }
 func (c config) secretKey() string  { return strings.TrimSpace(c.SecretKey + c.SecretKeyFile) }
 func (c config) clientKeys() string { return strings.TrimSpace(c.ClientKeys + c.ClientKeysFile) }
+func (c config) clientToken() string {
+	return strings.TrimSpace(c.ClientToken + c.ClientTokenFile)
+}
 
 // clientKeysVar names the variable the client keys came from.
 func (c config) clientKeysVar() string {
@@ -257,7 +263,7 @@ func (c config) signing() proxy.Signing {
 		SecretID:    c.secretID(),
 		SecretKey:   c.secretKey(),
 		ClientKeys:  keys,
-		ClientToken: c.ClientToken,
+		ClientToken: c.clientToken(),
 	}
 }
 
