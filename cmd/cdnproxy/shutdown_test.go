@@ -87,6 +87,7 @@ func TestSIGTERMDrains(t *testing.T) {
 		"CDNPROXY_SHUTDOWN_TIMEOUT=20s",
 	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 10 * time.Second // Wait returns even if output copying hangs after a kill
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
