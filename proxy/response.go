@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
@@ -19,6 +20,13 @@ import (
 // annotate.Decide. API results put "code" in their first few dozen bytes,
 // so a success body costs one read of at most this much, then streams.
 const peekSize = 4 << 10
+
+// peekBuffers lends the peek buffers of bodies of unknown or large size.
+// A buffer goes back once its bytes have been passed on to the client;
+// one whose bytes annotate.Body looked at is left to the garbage
+// collector, since the call's Result keeps pointing into it until the
+// log line.
+var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 
 // modifyResponse is the ReverseProxy's ModifyResponse: it decides from the
 // first bytes of the body whether the body can need annotation. Success
@@ -44,8 +52,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if !b.decode(resp.Header.Get("Content-Encoding")) {
 		return p.passOn(resp, c, &b, nil)
 	}
-	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes)
+	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
 	if err != nil {
+		b.release(nil)
 		return err
 	}
 	switch verdict {
@@ -58,12 +67,14 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
 	decoded, complete, err := b.readAll(decoded, p.cfg.MaxBodyBytes)
+	b.release(decoded) // if the body outgrew the lent buffer
 	if err != nil {
 		return err
 	}
 	if !complete {
 		return p.passOn(resp, c, &b, decoded)
 	}
+	b.keep() // c.result points into decoded
 	out, res := annotate.Body(decoded)
 	c.result = res
 	c.disarmTimer()
@@ -104,6 +115,7 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		// The deadline fired before it could be disarmed: the body's
 		// context is canceled, so the stream would break off after a 200
 		// had gone out. Answer the timeout instead.
+		b.release(nil)
 		return errLateDecision
 	}
 	if c.outcome == "" {
@@ -111,10 +123,17 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 	}
 	head := decoded
 	if b.encoding != "" {
-		head = b.rawSeen.Bytes()
+		head = b.z.seen.Bytes()
+		b.release(nil) // the decoded bytes are not sent
 	}
 	if len(head) > 0 {
-		resp.Body = &joinedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
+		j := &joinedBody{head: head, rest: resp.Body}
+		if b.lent != nil && b.uses(head) {
+			j.lent, b.lent = b.lent, nil
+		}
+		resp.Body = j
+	} else {
+		b.release(nil)
 	}
 	resp.Body = &streamBody{ReadCloser: resp.Body, c: c, timeout: p.cfg.Timeout}
 	return nil
@@ -125,9 +144,37 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 var errLateDecision = errors.New("the upstream deadline passed before the body was passed on")
 
 // joinedBody is a response body made of bytes already read and the rest.
+// The buffer the bytes are in, if lent by peekBuffers, goes back as soon
+// as they have been read.
 type joinedBody struct {
-	io.Reader
-	io.Closer
+	head []byte // not yet read
+	lent *[peekSize]byte
+	rest io.ReadCloser
+}
+
+func (j *joinedBody) Read(p []byte) (int, error) {
+	if len(j.head) == 0 {
+		return j.rest.Read(p)
+	}
+	n := copy(p, j.head)
+	j.head = j.head[n:]
+	if len(j.head) == 0 {
+		j.release()
+	}
+	return n, nil
+}
+
+func (j *joinedBody) Close() error {
+	j.head = nil
+	j.release()
+	return j.rest.Close()
+}
+
+func (j *joinedBody) release() {
+	if j.lent != nil {
+		peekBuffers.Put(j.lent)
+		j.lent = nil
+	}
 }
 
 // hasBody reports whether a response can carry a body.
@@ -150,11 +197,34 @@ func mayBeJSON(contentType string) bool {
 	if contentType == "" {
 		return true
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
+	mt, ok := bareMediaType(contentType)
+	if !ok {
+		// Parameters, or something unusual: mime checks it all (at the
+		// price of a map for the parameters).
+		var err error
+		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
+			return false
+		}
 	}
 	return strings.HasPrefix(mt, "text/") || strings.Contains(mt, "json") || strings.Contains(mt, "javascript")
+}
+
+// bareMediaType returns a Content-Type without parameters, such as
+// "application/json", lower-cased, when it is one: two tokens around a
+// slash, nothing else but surrounding spaces. It answers as
+// mime.ParseMediaType would, without allocating.
+func bareMediaType(contentType string) (string, bool) {
+	s := strings.TrimSpace(contentType)
+	slash := strings.IndexByte(s, '/')
+	if slash <= 0 || slash == len(s)-1 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; i != slash && (c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0) {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
 }
 
 // bodyReader reads a response body, decoding gzip or deflate when the
@@ -162,11 +232,27 @@ func mayBeJSON(contentType string) bool {
 // can still be sent on exactly as it came.
 type bodyReader struct {
 	raw      io.Reader
-	encoding string       // "", "gzip" or "deflate"
-	rawSeen  bytes.Buffer // raw bytes consumed, when encoding != ""
-	rawErr   error        // the raw body's own read error, if any
-	dec      io.Reader    // what peek and readAll read
+	encoding string          // "", "gzip" or "deflate"
+	z        *compressed     // the raw side, when encoding != ""
+	dec      io.Reader       // what peek and readAll read
+	lent     *[peekSize]byte // peek's buffer, from peekBuffers
 }
+
+// uses reports whether buf is in the lent buffer.
+func (b *bodyReader) uses(buf []byte) bool {
+	return b.lent != nil && cap(buf) > 0 && &buf[:1][0] == &b.lent[0]
+}
+
+// release gives the lent buffer back unless keep is in it.
+func (b *bodyReader) release(keep []byte) {
+	if b.lent != nil && !b.uses(keep) {
+		peekBuffers.Put(b.lent)
+		b.lent = nil
+	}
+}
+
+// keep leaves the lent buffer, still in use, to the garbage collector.
+func (b *bodyReader) keep() { b.lent = nil }
 
 // decode sets up decoding for a Content-Encoding. It returns false when
 // the encoding is one the proxy does not decode (the body then passes
@@ -183,7 +269,8 @@ func (b *bodyReader) decode(encoding string) bool {
 	default:
 		return false
 	}
-	src := io.TeeReader(errRecorder{b}, &b.rawSeen)
+	b.z = &compressed{raw: b.raw}
+	src := b.z
 	var err error
 	if b.encoding == "gzip" {
 		b.dec, err = gzip.NewReader(src)
@@ -193,15 +280,22 @@ func (b *bodyReader) decode(encoding string) bool {
 	return err == nil
 }
 
-// errRecorder remembers the raw body's read errors, to tell a broken
-// connection from a broken compressed stream.
-type errRecorder struct{ b *bodyReader }
+// compressed is the raw side of a compressed body: it keeps the raw bytes
+// the decoder consumed, and remembers the raw body's read errors, to tell
+// a broken connection from a broken compressed stream. It is a separate
+// allocation so that uncompressed bodies, nearly all, do without it.
+type compressed struct {
+	raw  io.Reader
+	seen bytes.Buffer // raw bytes consumed
+	err  error        // the raw body's own read error, if any
+}
 
-func (e errRecorder) Read(p []byte) (int, error) {
-	n, err := e.b.raw.Read(p)
+func (z *compressed) Read(p []byte) (int, error) {
+	n, err := z.raw.Read(p)
 	if err != nil && err != io.EOF {
-		e.b.rawErr = err
+		z.err = err
 	}
+	z.seen.Write(p[:n])
 	return n, err
 }
 
@@ -216,8 +310,8 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 	switch {
 	case err == nil || err == io.EOF:
 		return buf, err
-	case b.rawErr != nil:
-		return buf, b.rawErr
+	case b.z != nil && b.z.err != nil:
+		return buf, b.z.err
 	case b.encoding != "":
 		return buf, errDecode
 	default:
@@ -227,9 +321,18 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 
 // peek reads decoded bytes until annotate.Decide can answer, the body
 // ends (verdict Buffer: the whole body is in hand) or limit bytes were read
-// without an answer (verdict Pass: too large to annotate).
-func (b *bodyReader) peek(limit int64) ([]byte, annotate.Verdict, error) {
-	buf := make([]byte, 0, peekSize)
+// without an answer (verdict Pass: too large to annotate). contentLength
+// is the raw body's length, or -1 if unknown: a short body of known length
+// is read into a buffer of its size (plus one byte, to see its end), any
+// other into a buffer lent by peekBuffers (see release).
+func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict, error) {
+	var buf []byte
+	if b.encoding == "" && contentLength >= 0 && contentLength < peekSize {
+		buf = make([]byte, 0, contentLength+1)
+	} else {
+		b.lent = peekBuffers.Get().(*[peekSize]byte)
+		buf = b.lent[:0]
+	}
 	for next := 0; ; {
 		var err error
 		buf, err = b.read(buf)
@@ -261,7 +364,7 @@ func (b *bodyReader) peek(limit int64) ([]byte, annotate.Verdict, error) {
 
 // readAll reads the rest of the decoded body into buf. complete is false
 // when the body is larger than limit or does not decode; what was read is
-// then in buf (and, for a compressed body, in rawSeen).
+// then in buf (and, for a compressed body, in b.z.seen).
 func (b *bodyReader) readAll(buf []byte, limit int64) (_ []byte, complete bool, _ error) {
 	for {
 		if int64(len(buf)) > limit {

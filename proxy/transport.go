@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -11,8 +12,11 @@ import (
 // http.DefaultTransport, with no proxy taken from the environment, dial
 // and TLS handshake timeouts, and an idle pool of maxIdle connections to
 // the one upstream host, so that concurrent calls reuse connections
-// instead of paying a TLS handshake each. The response deadline is the
-// Proxy's own (Config.Timeout).
+// instead of paying a TLS handshake each, and a TLS session cache of the
+// same size, so that a connection opened again (after the upstream closed
+// an idle one, or beyond the pool in a burst) resumes its session instead
+// of a full handshake. The response deadline is the Proxy's own
+// (Config.Timeout).
 func NewTransport(maxIdle int) *http.Transport {
 	if maxIdle < 2 {
 		maxIdle = 2
@@ -23,6 +27,7 @@ func NewTransport(maxIdle int) *http.Transport {
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    10 * time.Second,
+		TLSClientConfig:        &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(maxIdle)},
 		ExpectContinueTimeout:  time.Second,
 		MaxIdleConns:           maxIdle,
 		MaxIdleConnsPerHost:    maxIdle,
@@ -31,15 +36,25 @@ func NewTransport(maxIdle int) *http.Transport {
 	}
 }
 
-// bufferPool lends the ReverseProxy its 32 KiB copy buffers.
+// copyBufferSize is the size of the ReverseProxy's copy buffers, as
+// without a pool.
+const copyBufferSize = 32 << 10
+
+// bufferPool lends the ReverseProxy its copy buffers. It pools the arrays
+// themselves, so that neither Get nor Put allocates.
 type bufferPool struct{ p sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{p: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
 }
 
 // Get returns a buffer from the pool.
-func (b *bufferPool) Get() []byte { return *(b.p.Get().(*[]byte)) }
+func (b *bufferPool) Get() []byte { return b.p.Get().(*[copyBufferSize]byte)[:] }
 
-// Put returns a buffer to the pool.
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+// Put returns a buffer to the pool; one that did not come from it is
+// dropped.
+func (b *bufferPool) Put(buf []byte) {
+	if len(buf) == copyBufferSize {
+		b.p.Put((*[copyBufferSize]byte)(buf))
+	}
+}

@@ -1,0 +1,199 @@
+package proxy_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+)
+
+// The bodies of the benchmarks: API 2.0 results of typical and large
+// sizes, with "code" first as the API writes it.
+var (
+	benchSuccess200   = []byte(`{"code":0,"message":"","codeDesc":"Success","data":{"count":2,"task_id":"1522134939950455","urls":["http://www.test.com/a.png","http://www.test.com/b.png"],"host":"www.test.com"}}`)
+	benchError150     = []byte(`{"code":4000,"message":"(9110)没有这个域名的信息 cdn no such host","codeDesc":"9110","data":{"host":"www.example.com","id":12345,"ttl":3600}}`)
+	benchSuccess100KB = benchSuccessOf(100 << 10)
+	benchSuccess10MB  = benchSuccessOf(10 << 20)
+)
+
+// benchSuccessOf returns a success body of exactly size bytes: a
+// DescribeCdnHosts-like list of hosts, padded.
+func benchSuccessOf(size int) []byte {
+	const head, tail = `{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[`, `]}}`
+	const host = `{"id":1234567,"host":"www.example.com","status":4,"origin":["1.2.3.4"],"cache":[[0,"all",1000]]}`
+	b := make([]byte, 0, size)
+	b = append(b, head...)
+	for len(b)+len(host)+1+len(tail) <= size {
+		if len(b) > len(head) {
+			b = append(b, ',')
+		}
+		b = append(b, host...)
+	}
+	b = append(b, bytes.Repeat([]byte(" "), size-len(b)-len(tail))...)
+	return append(b, tail...)
+}
+
+// benchUpstream serves the bodies above from memory, chosen by the query
+// parameter body=, each with its Content-Length.
+func benchUpstream(tb testing.TB) *url.URL {
+	tb.Helper()
+	bodies := map[string][]byte{
+		"success-200B":  benchSuccess200,
+		"success-100KB": benchSuccess100KB,
+		"success-10MB":  benchSuccess10MB,
+		"error-150B":    benchError150,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := bodies[r.URL.Query().Get("body")]
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}))
+	tb.Cleanup(srv.Close)
+	return mustURL(tb, srv.URL)
+}
+
+// discardWriter is a ResponseWriter that keeps the status and counts the
+// body, so that a 10 MB answer costs the benchmark nothing.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int64
+}
+
+func newDiscardWriter() *discardWriter { return &discardWriter{h: make(http.Header)} }
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *discardWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.n += int64(len(b))
+	return len(b), nil
+}
+
+// benchProxies returns the handlers compared: cdnproxy in passthrough
+// mode, logging at info (failed calls) to nowhere, and a plain
+// httputil.ReverseProxy with the same transport and a pool of copy
+// buffers like cdnproxy's, and nothing else.
+func benchProxies(tb testing.TB, upstream *url.URL) []struct {
+	name string
+	h    http.Handler
+} {
+	tb.Helper()
+	p, err := proxy.New(proxy.Config{
+		Upstream:  upstream,
+		Transport: proxy.NewTransport(64),
+		Logger:    slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	plain := &httputil.ReverseProxy{
+		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
+		Transport:  proxy.NewTransport(64),
+		BufferPool: &benchBufferPool{},
+		ErrorLog:   slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
+	}
+	return []struct {
+		name string
+		h    http.Handler
+	}{{"cdnproxy", p}, {"plain", plain}}
+}
+
+// benchBufferPool lends 32 KB copy buffers, the size ReverseProxy uses
+// without a pool.
+type benchBufferPool struct{ p sync.Pool }
+
+func (b *benchBufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[32 << 10]byte); ok {
+		return buf[:]
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *benchBufferPool) Put(buf []byte) {
+	if len(buf) == 32<<10 {
+		b.p.Put((*[32 << 10]byte)(buf))
+	}
+}
+
+// serveOnce sends one call for body through h and checks the answer.
+func serveOnce(tb testing.TB, h http.Handler, body string, want int) {
+	w := newDiscardWriter()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v2/index.php?Action=DescribeCdnHosts&body="+body, nil))
+	if w.status != http.StatusOK || w.n < int64(want) {
+		tb.Fatalf("%s: status %d, %d bytes; want 200 and at least %d bytes", body, w.status, w.n, want)
+	}
+}
+
+// BenchmarkProxy sends calls through cdnproxy and through a plain
+// httputil.ReverseProxy to the same in-process upstream, calling
+// ServeHTTP directly (no client connection). B/op for success-10MB shows
+// whether success bodies stream (a few KB) or are buffered (10 MB+).
+func BenchmarkProxy(b *testing.B) {
+	upstream := benchUpstream(b)
+	cells := []struct {
+		name string
+		size int
+	}{
+		{"success-200B", len(benchSuccess200)},
+		{"success-100KB", len(benchSuccess100KB)},
+		{"success-10MB", len(benchSuccess10MB)},
+		{"error-150B", len(benchError150)},
+	}
+	for _, px := range benchProxies(b, upstream) {
+		b.Run(px.name, func(b *testing.B) {
+			for _, c := range cells {
+				b.Run(c.name, func(b *testing.B) {
+					serveOnce(b, px.h, c.name, c.size) // connect outside the timing
+					b.ReportAllocs()
+					b.SetBytes(int64(c.size))
+					for b.Loop() {
+						serveOnce(b, px.h, c.name, c.size)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestProxyAllocs10MBSuccess fails if a 10 MB success body is held in
+// memory on its way through: the bytes allocated per call (by the proxy,
+// its transport and the in-process upstream together) must stay far below
+// the body's size. It measures bytes allocated, not time, and counts the
+// same under the race detector.
+func TestProxyAllocs10MBSuccess(t *testing.T) {
+	const maxPerCall = 1 << 20
+	upstream := benchUpstream(t)
+	for _, px := range benchProxies(t, upstream) {
+		serveOnce(t, px.h, "success-10MB", len(benchSuccess10MB))
+		const n = 8
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			serveOnce(t, px.h, "success-10MB", len(benchSuccess10MB))
+		}
+		runtime.ReadMemStats(&after)
+		if got := (after.TotalAlloc - before.TotalAlloc) / n; got > maxPerCall {
+			t.Errorf("%s: %d bytes allocated per 10 MB success call, want at most %d: is the body buffered?", px.name, got, maxPerCall)
+		} else {
+			t.Logf("%s: %d bytes allocated per 10 MB success call", px.name, got)
+		}
+	}
+}
