@@ -110,3 +110,22 @@ func TestTC3DuplicateSignedHeader(t *testing.T) {
 		t.Errorf("a refused call reached the upstream")
 	}
 }
+
+// TestRequestIDAfter1xx: an upstream 1xx makes ReverseProxy clear the
+// headers set on the writer before it; the final answer still carries the
+// proxy's request id, once.
+func TestRequestIDAfter1xx(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		w.Header().Set("X-Request-Id", "from-upstream")
+		_, _ = io.WriteString(w, `{"code":0,"message":"","codeDesc":"Success"}`)
+	}))
+	t.Cleanup(up.Close)
+	r := newRig(t, proxy.Config{Upstream: mustURL(t, up.URL)})
+	resp, _ := r.get(t, "Action=DescribeCdnHosts", "X-Request-Id", "mine-1")
+	if got := resp.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "mine-1" {
+		t.Errorf("X-Request-Id = %q, want [mine-1]", got)
+	}
+}

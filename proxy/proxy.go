@@ -146,7 +146,6 @@ func New(cfg Config) (*Proxy, error) {
 // ServeHTTP handles one API call from start to finish.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
-	w.Header().Set("X-Request-Id", c.id)
 	cw := &countingWriter{ResponseWriter: w, c: c}
 	defer p.finish(c)
 	p.cfg.Metrics.callStarted()
@@ -186,6 +185,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
 		c.gen = 2 // not an API call at all: answer in the 2.0 shape
 	}
 	c.fail(e, e.message)
+	w.Header().Set("X-Request-Id", c.id)
 	writeError(w, e, c.gen, c.id, p.cfg.Always200)
 }
 

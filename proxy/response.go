@@ -37,7 +37,11 @@ var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	c.upstream.status = resp.StatusCode
-	resp.Header.Del("X-Request-Id") // the proxy's own is already set
+	// The proxy's own request id replaces any the upstream sent. It is
+	// set on the upstream's answer, not on the writer earlier, because
+	// ReverseProxy copies (adds) the answer's headers and clears the
+	// writer's after a 1xx.
+	resp.Header.Set("X-Request-Id", c.id)
 	defer func() { c.upstream.duration = time.Since(c.upstream.start) }()
 	if !hasBody(resp) {
 		c.outcome = outcomePassthrough

@@ -11,7 +11,8 @@ import (
 // NewTransport returns the transport cdnproxy uses upstream: its own, not
 // http.DefaultTransport, with no proxy taken from the environment, dial
 // and TLS handshake timeouts, and an idle pool of maxIdle connections to
-// the one upstream host, so that concurrent calls reuse connections
+// each upstream host (the API 2.0 and 3.0 hosts, two pools that must not
+// evict each other), so that concurrent calls reuse connections
 // instead of paying a TLS handshake each, and a TLS session cache of the
 // same size, so that a connection opened again (after the upstream closed
 // an idle one, or beyond the pool in a burst) resumes its session instead
@@ -29,7 +30,7 @@ func NewTransport(maxIdle int) *http.Transport {
 		TLSHandshakeTimeout:    10 * time.Second,
 		TLSClientConfig:        &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(maxIdle)},
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           maxIdle,
+		MaxIdleConns:           2 * maxIdle,
 		MaxIdleConnsPerHost:    maxIdle,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
