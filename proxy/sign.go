@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -167,7 +166,7 @@ func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiE
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
 		return aerr
 	}
-	for _, host := range signedHosts(r.Host, a.upstream.Host) {
+	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
 		if signature.Verify(key, r.Method, host, a.path, params) {
 			return nil
 		}
@@ -224,7 +223,7 @@ func (p *Proxy) resignTC3(in *inbound, authorization string) (*http.Request, *ap
 	}
 	req := tc3Request(r, in.body, auth.SignedHeaders, auth.Service, sec)
 	verified := false
-	for _, host := range signedHosts(r.Host, a.upstream.Host) {
+	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
 		setHost(req.Headers, host)
 		if signature.VerifyTC3(key, auth, req) {
 			verified = true
@@ -303,33 +302,6 @@ func cloneRequest(r *http.Request) *http.Request {
 	out.URL = &u
 	out.Header = r.Header.Clone()
 	return out
-}
-
-// signedHosts lists the hosts a client may have signed: the Host it sent,
-// the same without its port, and the upstream host.
-func signedHosts(host, upstreamHost string) []string {
-	hosts := make([]string, 0, 3)
-	add := func(h string) {
-		for _, seen := range hosts {
-			if seen == h {
-				return
-			}
-		}
-		if h != "" {
-			hosts = append(hosts, h)
-		}
-	}
-	add(host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		if strings.Contains(h, ":") {
-			// An IPv6 literal: a client configured with "[::1]" signs
-			// it with its brackets.
-			h = "[" + h + "]"
-		}
-		add(h)
-	}
-	add(upstreamHost)
-	return hosts
 }
 
 // rebuild returns a copy of r carrying params: in the query for GET, as a

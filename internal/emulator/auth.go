@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"net"
 	"strconv"
 	"time"
 
@@ -24,25 +23,13 @@ func (e *Emulator) authenticate(method, host string, p signature.Params) (string
 		rep := errAuth()
 		return "", &rep
 	}
-	for _, h := range signedHosts(host) {
+	for _, h := range signature.Hosts(host, CanonicalHost) {
 		if signature.Verify(key, method, h, Path, p) {
 			return id, nil
 		}
 	}
 	rep := errAuth()
 	return "", &rep
-}
-
-// signedHosts lists the hosts a signature may have been computed over.
-func signedHosts(host string) []string {
-	hosts := []string{host}
-	if h, _, err := net.SplitHostPort(host); err == nil && h != host {
-		hosts = append(hosts, h)
-	}
-	if host != CanonicalHost {
-		hosts = append(hosts, CanonicalHost)
-	}
-	return hosts
 }
 
 // checkFreshness checks Timestamp and Nonce: both present and numeric,
