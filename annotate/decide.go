@@ -54,12 +54,17 @@ func Decide(prefix []byte) Verdict {
 		m, st := s.next(first)
 		switch st {
 		case scanOK:
-		case scanIncomplete:
+		case scanIncomplete, scanMalformed:
+			// A 3.0 Response is looked into as far as it goes, so that
+			// a prefix and any longer prefix agree.
 			if m.key != nil && key(m) == "Response" {
 				return decideV3(m.value)
 			}
+			if st == scanMalformed {
+				return Pass
+			}
 			return NeedMore
-		default: // the object ended without a code, or is not JSON
+		default: // the object ended without a code
 			return Pass
 		}
 		switch key(m) {
@@ -96,9 +101,14 @@ func decideV3(response []byte) Verdict {
 			if key(m) == "Error" {
 				return Buffer
 			}
-		case scanIncomplete:
+		case scanIncomplete, scanMalformed:
+			// Buffer as soon as the Error key is read, so that a prefix
+			// and any longer prefix agree; Body decides on the whole.
 			if m.key != nil && key(m) == "Error" {
 				return Buffer
+			}
+			if st == scanMalformed {
+				return Pass
 			}
 			return NeedMore
 		case scanEnd:

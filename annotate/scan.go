@@ -125,9 +125,10 @@ func (s *objectScanner) open() scanState {
 }
 
 // next reads the next member. It returns scanEnd after the closing brace.
-// When the input ends inside a member's value, it returns scanIncomplete
-// with the key and the value's beginning (m.value runs to the end of the
-// input); an incomplete member has a nil key.
+// When the input ends inside a member's value, or the value is malformed,
+// it returns scanIncomplete or scanMalformed with the key and the value's
+// beginning (m.value runs to the end of the input); a member that ends
+// before its value has a nil key.
 func (s *objectScanner) next(first bool) (member, scanState) {
 	b := s.b
 	i := skipSpace(b, s.i)
@@ -164,14 +165,13 @@ func (s *objectScanner) next(first bool) (member, scanState) {
 	}
 	i = skipSpace(b, i+1)
 	end, st := skipValue(b, i)
-	if st == scanIncomplete {
-		// The key is known and the value has begun: hand back what there
-		// is of it, so that a caller deciding on a prefix can look inside.
-		m.value = b[i:]
-		return m, scanIncomplete
-	}
 	if st != scanOK {
-		return member{}, st
+		// The key is known and the value has begun: hand back what there
+		// is of it, so that a caller deciding on a prefix can look inside
+		// (or, for a value that turns out malformed, keep the decision it
+		// took on the key).
+		m.value = b[i:]
+		return m, st
 	}
 	m.value = b[i:end]
 	s.i = end
