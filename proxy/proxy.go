@@ -154,12 +154,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in, aerr := p.admit(r, c)
 	if aerr != nil {
 		p.refuse(cw, c, aerr)
+		flush(w)
 		return
 	}
 	req := in.r
 	if p.cfg.Signing.Mode != Passthrough {
 		if req, aerr = p.resign(in); aerr != nil {
 			p.refuse(cw, c, aerr)
+			flush(w)
 			return
 		}
 	}
@@ -171,7 +173,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.rp.ServeHTTP(cw, req.WithContext(ctx))
 	if c.outcome == outcomeClientGone {
 		c.status = 499 // nginx's "client closed request", for the log only
+		return
 	}
+	flush(w)
+}
+
+// flush pushes what the server has buffered of the answer to the client,
+// so that the log line and the metrics, written when ServeHTTP returns,
+// add nothing to the client's wait.
+func flush(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).Flush()
 }
 
 // baseURL reports whether u is an absolute http(s) URL without query.
