@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,7 +139,11 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 	if in.multipart {
 		return nil, errBadRequest("calls that are re-signed must be GET or application/x-www-form-urlencoded POST")
 	}
-	params := in.params
+	// Sorted once here, the parameters are signed, verified and encoded
+	// without another copy or sort each time (see signature's sorted);
+	// With keeps them sorted when it replaces a parameter.
+	params := slices.Clone(in.params)
+	slices.SortStableFunc(params, func(a, b signature.Param) int { return cmp.Compare(a.Name, b.Name) })
 	if _, ok := params.Get("Version"); a.gen == 3 && !ok {
 		return nil, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
 	}
@@ -150,7 +156,10 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 	} else if aerr := p.verifyV1(r, a, params); aerr != nil {
 		return nil, aerr
 	}
-	params = params.With("SecretId", s.SecretID).Without("Signature")
+	// The Signature parameter is replaced rather than dropped first: the
+	// string to sign leaves it out either way, and Encode orders the
+	// parameters by name.
+	params = params.With("SecretId", s.SecretID)
 	params = params.With("Signature", signature.Sign(s.SecretKey, r.Method, a.upstream.Host, a.upstreamPath, params))
 	return rebuild(r, params), nil
 }

@@ -288,8 +288,13 @@ func (p Params) Without(names ...string) Params {
 	return out
 }
 
-// sorted returns a copy of p stably sorted by name in byte order.
+// sorted returns p stably sorted by name in byte order: p itself if it is
+// already in that order (callers only read the result), else a sorted
+// copy.
 func (p Params) sorted() Params {
+	if slices.IsSortedFunc(p, func(a, b Param) int { return cmp.Compare(a.Name, b.Name) }) {
+		return p
+	}
 	s := slices.Clone(p)
 	slices.SortStableFunc(s, func(a, b Param) int { return cmp.Compare(a.Name, b.Name) })
 	return s
