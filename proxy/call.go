@@ -93,9 +93,10 @@ func (c *call) armTimer(d time.Duration, cancel context.CancelFunc) {
 	})
 }
 
-// disarmTimer stops the deadline once the proxy has decided what to do
-// with the body: from then on a body streams for as long as it takes, as
-// through any reverse proxy.
+// disarmTimer stops the deadline: once the proxy has decided what to do
+// with the body (a streamed body then re-arms it for each wait, see
+// streamBody), between the reads of a streamed body, and when the call
+// ends.
 func (c *call) disarmTimer() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -104,13 +105,9 @@ func (c *call) disarmTimer() {
 	}
 }
 
-// streaming switches the deadline to the streaming phase: it runs only
-// while the proxy waits for the upstream's next bytes (see streamBody).
-func (c *call) streaming() { c.disarmTimer() }
-
-// waitStarts and waitEnds bracket one read of a streamed body: the
-// upstream may stay silent for at most d between them. Time spent writing
-// to a slow client does not count.
+// waitStarts re-arms the deadline for one read of a streamed body, which
+// disarmTimer ends: the upstream may stay silent for at most d in between.
+// Time spent writing to a slow client does not count.
 func (c *call) waitStarts(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,8 +115,6 @@ func (c *call) waitStarts(d time.Duration) {
 		c.timer.Reset(d)
 	}
 }
-
-func (c *call) waitEnds() { c.disarmTimer() }
 
 // timedOut reports whether the deadline fired.
 func (c *call) timedOut() bool {
@@ -183,7 +178,7 @@ type streamBody struct {
 func (b *streamBody) Read(p []byte) (int, error) {
 	b.c.waitStarts(b.timeout)
 	n, err := b.ReadCloser.Read(p)
-	b.c.waitEnds()
+	b.c.disarmTimer()
 	if err != nil && err != io.EOF && b.c.streamErr == nil {
 		b.c.streamErr = err
 	}

@@ -114,7 +114,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // takes as long as it needs but a stalled one is cut off: the client then
 // sees a broken response, never a clean shorter one.
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
-	c.streaming()
+	c.disarmTimer() // from here each wait for the upstream is bounded instead (streamBody)
 	if c.timedOut() {
 		// The deadline fired before it could be disarmed: the body's
 		// context is canceled, so the stream would break off after a 200
