@@ -353,9 +353,9 @@ td.msg { max-width: 40em; overflow-wrap: anywhere; }
 
 <h2>Most recent first</h2>
 <table>
-<tr><th>Time (UTC)</th><th>Request id</th><th>Action</th><th>Outcome</th><th>Code</th><th>Module code</th><th>Category</th><th>Retry?</th><th>Description</th><th>Message</th><th>Status</th><th>Total ms</th><th>SecretId</th></tr>
-{{range .Recent}}<tr><td>{{clock .Time}}</td><td>{{visible .RequestID}}</td><td>{{visible .Action}}</td><td>{{.Outcome}}</td><td>{{.Code}}</td><td>{{with .ModuleCode}}{{.}}{{end}}</td><td>{{.Category}}</td><td>{{if .Retryable}}<span class="yes">yes</span>{{else}}<span class="no">no</span>{{end}}</td><td class="msg">{{visible .Description}}</td><td class="msg">{{visible .Message}}{{with .CodeDesc}} <span class="muted">({{visible .}})</span>{{end}}</td><td class="n">{{.Status}}</td><td class="n">{{printf "%.1f" .TotalMs}}</td><td>{{visible .SecretID}}</td></tr>
-{{else}}<tr><td colspan="13" class="muted">No failed calls since the proxy started.</td></tr>
+<tr><th>Time (UTC)</th><th>Request id</th><th>API</th><th>Action</th><th>Outcome</th><th>Code</th><th>Module code</th><th>Category</th><th>Retry?</th><th>Description</th><th>Message</th><th>Status</th><th>Total ms</th><th>SecretId</th></tr>
+{{range .Recent}}<tr><td>{{clock .Time}}</td><td>{{visible .RequestID}}{{with .UpstreamID}}<br><span class="muted">upstream {{visible .}}</span>{{end}}</td><td>{{.API}}</td><td>{{visible .Action}}{{with .Successor}}<br><span class="muted">3.0: {{.}}</span>{{end}}</td><td>{{.Outcome}}</td><td>{{.Code}}</td><td>{{with .ModuleCode}}{{.}}{{end}}</td><td>{{.Category}}</td><td>{{if .Retryable}}<span class="yes">yes</span>{{else}}<span class="no">no</span>{{end}}</td><td class="msg">{{visible .Description}}</td><td class="msg">{{visible .Message}}{{with .CodeDesc}} <span class="muted">({{visible .}})</span>{{end}}</td><td class="n">{{.Status}}</td><td class="n">{{printf "%.1f" .TotalMs}}</td><td>{{visible .SecretID}}</td></tr>
+{{else}}<tr><td colspan="14" class="muted">No failed calls since the proxy started.</td></tr>
 {{end}}</table>
 </body>
 </html>

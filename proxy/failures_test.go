@@ -120,6 +120,7 @@ func TestFailuresPage(t *testing.T) {
 		}
 		for _, want := range []string{
 			"req-visible-9112", "req-hostile", "RefreshCdnUrl", "9112", "invalid_state",
+			"<td>2.0</td>", "3.0: PurgeUrlsCache", // the API generation and the 2.0 action's successor
 			template.HTMLEscapeString(desc9112),
 			"AKID****1234",
 			"&lt;script&gt;alert(1)&lt;/script&gt;",
@@ -154,6 +155,7 @@ func TestFailuresPage(t *testing.T) {
 		"requestId": "req-visible-9112", "outcome": "api_error", "action": "RefreshCdnUrl", "code": "4000",
 		"moduleCode": float64(9112), "codeDesc": "InvalidParameter", "category": "invalid_state", "retryable": false,
 		"description": desc9112, "status": float64(200), "secretId": "AKID****1234",
+		"api": "2.0", "successor": "PurgeUrlsCache",
 	} {
 		if older[key] != want {
 			t.Errorf("failure %s = %#v, want %#v", key, older[key], want)
