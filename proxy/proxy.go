@@ -182,7 +182,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so that the log line and the metrics, written when ServeHTTP returns,
 // add nothing to the client's wait.
 func flush(w http.ResponseWriter) {
-	_ = http.NewResponseController(w).Flush()
+	if f, ok := w.(http.Flusher); ok { // the server's writer is; a writer that is not has nothing buffered to push
+		f.Flush()
+	}
 }
 
 // baseURL reports whether u is an absolute http(s) URL without query.
