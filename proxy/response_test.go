@@ -465,7 +465,7 @@ func FuzzResponse(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, body []byte, contentType, encoding string, compress, statusIndex uint8) {
 		if !headerSafe(contentType) || !headerSafe(encoding) || len(body) > 64<<10 {
-			t.Skip()
+			return // not a header value an upstream could send, or too large to be quick: nothing to check
 		}
 		wire := compressed(t, body, compress%3)
 		status := statuses[int(statusIndex)%len(statuses)]
