@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -87,15 +86,9 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 	}
 	// In passthrough mode the parameters are only looked at, for the log:
 	// a call whose parameters do not parse is still forwarded as it came.
-	// Only Action and SecretId are needed then, and logFields finds them
-	// without building the whole list; the other modes need it all.
-	if p.cfg.Signing.Mode == Passthrough {
-		c.action, c.secretID = logFields(raw)
-	} else {
-		in.params, in.parseErr = signature.Parse(raw)
-		c.action, _ = in.params.Get("Action")
-		c.secretID, _ = in.params.Get("SecretId")
-	}
+	in.params, in.parseErr = signature.Parse(raw)
+	c.action, _ = in.params.Get("Action")
+	c.secretID, _ = in.params.Get("SecretId")
 	if in.api.gen == 3 {
 		if action := r.Header.Get("X-TC-Action"); action != "" {
 			c.action = action
@@ -107,133 +100,6 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 		c.successor = successor(c.action)
 	}
 	return in, nil
-}
-
-// logFields returns the values of the Action and SecretId parameters of
-// raw exactly as signature.Parse followed by Params.Get would: both empty
-// if raw does not parse. It allocates nothing unless a value it returns is
-// percent- or '+'-encoded. Lists it cannot check cheaply (more than 32
-// pairs, or an encoded name, whose duplicates only decoding can find) go
-// through signature.Parse.
-func logFields(raw string) (action, secretID string) {
-	const maxCheap = 32
-	if strings.Count(raw, "&") >= maxCheap {
-		return parsedLogFields(raw)
-	}
-	var names [maxCheap]string
-	n := 0
-	var rawAction, rawID string
-	var hasAction, hasID bool
-	for pair := range strings.SplitSeq(raw, "&") {
-		if pair == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(name, "%+") {
-			return parsedLogFields(raw)
-		}
-		if name == "" || !validEscapes(value) {
-			return "", ""
-		}
-		for _, seen := range names[:n] {
-			if sameName(seen, name) {
-				return "", ""
-			}
-		}
-		names[n] = name
-		n++
-		switch name {
-		case "Action":
-			rawAction, hasAction = value, true
-		case "SecretId":
-			rawID, hasID = value, true
-		}
-	}
-	if hasAction {
-		action = formDecode(rawAction)
-	}
-	if hasID {
-		secretID = formDecode(rawID)
-	}
-	return action, secretID
-}
-
-// parsedLogFields is logFields by way of signature.Parse.
-func parsedLogFields(raw string) (action, secretID string) {
-	params, _ := signature.Parse(raw)
-	action, _ = params.Get("Action")
-	secretID, _ = params.Get("SecretId")
-	return action, secretID
-}
-
-// sameName reports whether two parameter names are equal with '_' and
-// '.' taken as the same byte, as signature.Parse compares them.
-func sameName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == '_' {
-			x = '.'
-		}
-		if y == '_' {
-			y = '.'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// validEscapes reports whether every '%' in s starts a two-digit hex
-// escape, as signature.Parse requires.
-func validEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' {
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return false
-			}
-			i += 2
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// formDecode decodes a form value whose escapes are valid: '+' to a space
-// and %XY to its byte.
-func formDecode(s string) string {
-	if !strings.ContainsAny(s, "%+") {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
-			b = append(b, ' ')
-		case '%':
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // errBodyTooLarge reports a request body over the limit.
