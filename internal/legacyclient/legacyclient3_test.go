@@ -1,9 +1,7 @@
 package legacyclient_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,12 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi3"
@@ -83,65 +79,12 @@ func (rec *v3Recorder) take() []v3Inbound {
 	return out
 }
 
-// v3LogBuffer collects the proxy's log.
-type v3LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *v3LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *v3LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runClient3 runs client3.js against the proxy at endpoint (host:port)
 // with the given credential and returns its results.
 func runClient3(t *testing.T, endpoint, id, key string) []v3Result {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed (%v); this test runs the npm client tencentcloud-sdk-nodejs-cdn", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "client3.js")
-	// The environment without HTTP proxy settings: the client must talk to
-	// cdnproxy directly.
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasSuffix(strings.ToLower(name), "_proxy") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "CDNPROXY_ENDPOINT="+endpoint, "CDN3_SECRET_ID="+id, "CDN3_SECRET_KEY="+key,
-		"CDN3_FAIL_WITH="+v3FailWith, "NODE_NO_WARNINGS=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node client3.js: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
-	}
-	var results []v3Result
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r v3Result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("client3.js printed a line that is not JSON: %v\n%s", err, sc.Text())
-		}
-		results = append(results, r)
-	}
-	if len(results) != 4 {
-		t.Fatalf("client3.js printed %d results, want 4\nstdout:\n%s\nstderr:\n%s", len(results), out, stderr.String())
-	}
-	return results
+	return runNode[v3Result](t, "client3.js", "tencentcloud-sdk-nodejs-cdn", 4,
+		"CDNPROXY_ENDPOINT="+endpoint, "CDN3_SECRET_ID="+id, "CDN3_SECRET_KEY="+key, "CDN3_FAIL_WITH="+v3FailWith)
 }
 
 // v3Annotation returns the annotation members of a raw 3.0 error body.
@@ -182,7 +125,7 @@ func TestTencentCloudSDKNodejsCdnThroughProxy(t *testing.T) {
 	}
 	fake := fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{v3UpstreamID: v3UpstreamKey}})
 	fakeURL, _ := url.Parse(fake.URL)
-	logBuf := &v3LogBuffer{}
+	logBuf := &syncBuffer{}
 	p, err := proxy.New(proxy.Config{
 		// API 2.0 is not called here; any URL will do.
 		Upstream:   &url.URL{Scheme: "http", Host: "127.0.0.1:9"},

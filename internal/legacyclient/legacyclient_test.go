@@ -107,39 +107,49 @@ type result struct {
 // returns its results.
 func runClient(t *testing.T, proxyURL, id, key string) []result {
 	t.Helper()
+	return runNode[result](t, "client.js", "qcloudapi-sdk", 8,
+		"CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key)
+}
+
+// runNode runs one of this folder's node scripts (which drives the npm
+// package pkg) with env added to an environment stripped of HTTP proxy
+// settings (the client must talk to cdnproxy directly), and decodes the
+// want JSON lines it prints.
+func runNode[T any](t *testing.T, script, pkg string, want int, env ...string) []T {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("node is not installed (%v); this test runs the npm client qcloudapi-sdk", err)
+		t.Fatalf("node is not installed (%v); this test runs the npm client %s", err, pkg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "client.js")
-	// The environment without HTTP proxy settings: the client must talk to
-	// cdnproxy directly.
+	cmd := exec.CommandContext(ctx, node, script)
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.HasSuffix(strings.ToLower(name), "_proxy") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key, "NODE_NO_WARNINGS=1")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, "NODE_NO_WARNINGS=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("node client.js: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
+		t.Fatalf("node %s: %v\nstdout:\n%s\nstderr:\n%s", script, err, out, stderr.String())
 	}
-	var results []result
+	var results []T
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r result
+		var r T
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("client.js printed a line that is not JSON: %v\n%s", err, sc.Text())
+			t.Fatalf("%s printed a line that is not JSON: %v\n%s", script, err, sc.Text())
 		}
 		results = append(results, r)
 	}
-	if len(results) != 8 {
-		t.Fatalf("client.js printed %d results, want 8\nstdout:\n%s\nstderr:\n%s", len(results), out, stderr.String())
+	if len(results) != want {
+		t.Fatalf("%s printed %d results, want %d\nstdout:\n%s\nstderr:\n%s", script, len(results), want, out, stderr.String())
 	}
 	return results
 }
