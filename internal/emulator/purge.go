@@ -109,18 +109,44 @@ func (e *Emulator) record(kind int, taskID string, order []*domain, groups map[*
 	}
 }
 
+// quota is one of a call kind's limits: how many items one call may
+// carry and how many a SecretId may spend a day, with the module codes for
+// each, and which of the day's counters it spends.
+type quota struct {
+	param              string // the list parameter: "urls" or "dirs"
+	perCall, batchCode int
+	perDay, dayCode    int
+	used               func(*usage) *int
+}
+
+// spend checks a batch call against q and, when it fits, counts it
+// against the caller's day. It returns the domains in order, their items
+// and the item count, or the refusal.
+func (e *Emulator) spend(r *request, q quota) ([]*domain, map[*domain][]string, int, *reply) {
+	order, groups, bad := e.urlBatch(r, q.param, q.perCall, q.batchCode)
+	if bad != nil {
+		return nil, nil, 0, bad
+	}
+	n := countAll(groups)
+	used := q.used(e.usageOf(r.secretID, r.now))
+	if *used+n > q.perDay {
+		rep := overDaily(q.dayCode, *used, n, q.perDay)
+		return nil, nil, 0, &rep
+	}
+	*used += n
+	return order, groups, n, nil
+}
+
 // refreshCdnURL purges URLs (urls.n).
 func (e *Emulator) refreshCdnURL(r *request) reply {
-	order, groups, bad := e.urlBatch(r, "urls", e.limits.RefreshURLsPerCall, 22043)
+	order, groups, n, bad := e.spend(r, quota{
+		param: "urls", perCall: e.limits.RefreshURLsPerCall, batchCode: 22043,
+		perDay: e.limits.RefreshURLsPerDay, dayCode: 22044,
+		used: func(u *usage) *int { return &u.refreshURLs },
+	})
 	if bad != nil {
 		return *bad
 	}
-	n := countAll(groups)
-	u := e.usageOf(r.secretID, r.now)
-	if u.refreshURLs+n > e.limits.RefreshURLsPerDay {
-		return overDaily(22044, u.refreshURLs, n, e.limits.RefreshURLsPerDay)
-	}
-	u.refreshURLs += n
 	id := e.taskID(r.now)
 	e.record(0, id, order, groups, r.now)
 	return ok(countTask{Count: n, TaskID: id})
@@ -133,16 +159,14 @@ func (e *Emulator) refreshCdnDir(r *request) reply {
 	if t := r.get("type"); t != "" && t != "1" && t != "2" {
 		return errParam("type must be 1 or 2")
 	}
-	order, groups, bad := e.urlBatch(r, "dirs", e.limits.RefreshDirsPerCall, 22045)
+	order, groups, _, bad := e.spend(r, quota{
+		param: "dirs", perCall: e.limits.RefreshDirsPerCall, batchCode: 22045,
+		perDay: e.limits.RefreshDirsPerDay, dayCode: 22046,
+		used: func(u *usage) *int { return &u.refreshDirs },
+	})
 	if bad != nil {
 		return *bad
 	}
-	n := countAll(groups)
-	u := e.usageOf(r.secretID, r.now)
-	if u.refreshDirs+n > e.limits.RefreshDirsPerDay {
-		return overDaily(22046, u.refreshDirs, n, e.limits.RefreshDirsPerDay)
-	}
-	u.refreshDirs += n
 	e.record(1, e.taskID(r.now), order, groups, r.now)
 	return ok(nil)
 }
@@ -161,16 +185,14 @@ type pushTask struct {
 
 // cdnPusherV2 prefetches URLs (urls.n), one task per domain.
 func (e *Emulator) cdnPusherV2(r *request) reply {
-	order, groups, bad := e.urlBatch(r, "urls", e.limits.PushURLsPerCall, 23100)
+	order, _, _, bad := e.spend(r, quota{
+		param: "urls", perCall: e.limits.PushURLsPerCall, batchCode: 23100,
+		perDay: e.limits.PushURLsPerDay, dayCode: 23101,
+		used: func(u *usage) *int { return &u.pushURLs },
+	})
 	if bad != nil {
 		return *bad
 	}
-	n := countAll(groups)
-	u := e.usageOf(r.secretID, r.now)
-	if u.pushURLs+n > e.limits.PushURLsPerDay {
-		return overDaily(23101, u.pushURLs, n, e.limits.PushURLsPerDay)
-	}
-	u.pushURLs += n
 	tasks := make([]pushTask, 0, len(order))
 	for range order {
 		e.taskSeq++
@@ -184,16 +206,14 @@ func (e *Emulator) cdnPusherV2(r *request) reply {
 // cdnURLPusher is the older prefetch action: one task id, and the older
 // codes 21002 (batch) and 21000 (day); it shares CdnPusherV2's quota.
 func (e *Emulator) cdnURLPusher(r *request) reply {
-	_, groups, bad := e.urlBatch(r, "urls", e.limits.PushURLsPerCall, 21002)
+	_, _, n, bad := e.spend(r, quota{
+		param: "urls", perCall: e.limits.PushURLsPerCall, batchCode: 21002,
+		perDay: e.limits.PushURLsPerDay, dayCode: 21000,
+		used: func(u *usage) *int { return &u.pushURLs },
+	})
 	if bad != nil {
 		return *bad
 	}
-	n := countAll(groups)
-	u := e.usageOf(r.secretID, r.now)
-	if u.pushURLs+n > e.limits.PushURLsPerDay {
-		return overDaily(21000, u.pushURLs, n, e.limits.PushURLsPerDay)
-	}
-	u.pushURLs += n
 	return ok(countTask{Count: n, TaskID: e.taskID(r.now)})
 }
 
