@@ -151,12 +151,13 @@ func TestSIGTERMDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	// While the calls are held, the API listener closes: new connections
-	// are refused.
+	// are refused. A dial that lands in the backlog just as the listener
+	// closes is reset instead; either way it is not served.
 	for try := 0; ; try++ {
 		conn, err := net.Dial("tcp", apiAddr)
 		if err != nil {
-			if !errors.Is(err, syscall.ECONNREFUSED) {
-				t.Errorf("a new connection after SIGTERM failed with %v, want connection refused", err)
+			if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("a new connection after SIGTERM failed with %v, want connection refused (or reset)", err)
 			}
 			break
 		}
