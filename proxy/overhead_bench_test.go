@@ -1,0 +1,117 @@
+package proxy_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
+)
+
+// memoryTransport answers every request from memory with body, as an
+// upstream would with Content-Length, so that a benchmark through it
+// measures the proxy's own work and nothing of the network's.
+type memoryTransport struct{ body []byte }
+
+func (t memoryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(t.body))}},
+		Body:          io.NopCloser(bytes.NewReader(t.body)),
+		ContentLength: int64(len(t.body)),
+		Request:       r,
+	}, nil
+}
+
+// BenchmarkOverhead is the proxy's own cost per call, without a network:
+// each handler forwards to an in-memory upstream (memoryTransport) and
+// answers into a discarding writer. "plain" is an httputil.ReverseProxy
+// with a pool of copy buffers and nothing else; the cdnproxy cells are
+// configured as cmd/cdnproxy configures them by default (JSON log at info
+// to nowhere, metrics, failures page). The difference between a cdnproxy
+// cell and plain is what cdnproxy adds to every call; the end-to-end
+// comparison, with sockets and TLS, is go run ./bench.
+func BenchmarkOverhead(b *testing.B) {
+	const clientID, clientKey = "AKIDbenchclient000000000000000000", "benchclientkey0000000000000000"
+	now := time.Unix(1700000000, 0)
+	bodies := []struct {
+		name string
+		body []byte
+	}{{"success-200B", benchSuccess200}, {"error-150B", benchError150}}
+	for _, body := range bodies {
+		upstream := mustURL(b, "https://cdn.api.qcloud.com")
+		plainQuery := "Action=DescribeCdnHosts&Nonce=48213&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Signature=mysignature&SignatureMethod=HmacSHA256&Timestamp=1700000000"
+		params := signature.Params{
+			{Name: "Action", Value: "DescribeCdnHosts"},
+			{Name: "Nonce", Value: "48213"},
+			{Name: "Region", Value: "ap-guangzhou"},
+			{Name: "SecretId", Value: clientID},
+			{Name: "SignatureMethod", Value: signature.HmacSHA256},
+			{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
+		}
+		resignQuery := params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
+		handlers := []struct {
+			name  string
+			h     http.Handler
+			query string
+		}{
+			{"plain", &httputil.ReverseProxy{
+				Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
+				Transport:  memoryTransport{body.body},
+				BufferPool: &benchBufferPool{},
+			}, plainQuery},
+			{"passthrough", overheadProxy(b, upstream, memoryTransport{body.body}, proxy.Signing{}), plainQuery},
+			{"resign", overheadProxy(b, upstream, memoryTransport{body.body}, proxy.Signing{
+				Mode: proxy.Resign, SecretID: "AKIDbenchupstream00000000000000000", SecretKey: "benchupstreamkey00000000000000",
+				ClientKeys: map[string]string{clientID: clientKey}, Now: func() time.Time { return now }}), resignQuery},
+		}
+		for _, h := range handlers {
+			b.Run(body.name+"/"+h.name, func(b *testing.B) {
+				target := "http://example.com/v2/index.php?" + h.query
+				b.ReportAllocs()
+				for b.Loop() {
+					w := newDiscardWriter()
+					h.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+					if w.status != http.StatusOK || w.n < int64(len(body.body)) {
+						b.Fatalf("status %d, %d bytes; want 200 and at least %d bytes", w.status, w.n, len(body.body))
+					}
+				}
+			})
+		}
+	}
+}
+
+// overheadProxy is cdnproxy as cmd/cdnproxy builds it by default, over
+// transport.
+func overheadProxy(tb testing.TB, upstream *url.URL, transport http.RoundTripper, signing proxy.Signing) http.Handler {
+	tb.Helper()
+	p, err := proxy.New(proxy.Config{
+		Upstream:  upstream,
+		Transport: transport,
+		Signing:   signing,
+		Logger:    slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Metrics:   proxy.NewMetrics(prometheus.NewRegistry()),
+		Failures:  proxy.NewFailures(200, nil),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
