@@ -433,10 +433,13 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // jsonText decodes a raw JSON value to text: a string's contents, or a
-// number's digits.
+// number's digits. The text is a copy: it keeps nothing of raw alive.
 func jsonText(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
+	}
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : n-1]) // nothing to unescape: the common case, one copy
 	}
 	return gjson.ParseBytes(raw).String()
 }

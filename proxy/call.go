@@ -57,6 +57,7 @@ type call struct {
 		status   int
 	}
 	bytes int64
+	text  *callTexts // set by texts, once the call has ended
 
 	mu      sync.Mutex
 	timer   *time.Timer // cancels the upstream exchange after the timeout

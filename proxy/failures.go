@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Failures keeps the most recent failed calls (outcomes api_error, refused
@@ -105,27 +104,26 @@ func (f *Failures) record(c *call, total time.Duration) {
 	if f == nil || !c.outcome.failed() {
 		return
 	}
-	r := c.result
-	codeDesc, message := c.codeDesc, c.message
-	if c.outcome == outcomeAPIError {
-		codeDesc, message = r.CodeDesc(), r.Message()
-	}
+	r, t := c.result, c.texts()
 	e := failure{
-		RequestID:   clip(c.id),
+		// The id and the action may point into the request, the code and
+		// texts are the call's own (see callTexts): copy the former, so
+		// that a kept call holds nothing of its request.
+		RequestID:   strings.Clone(t.id),
 		Outcome:     string(c.outcome),
-		Action:      clip(c.action),
+		Action:      strings.Clone(t.action),
 		API:         apiLabel(c.gen),
-		Code:        clip(r.CodeText()),
+		Code:        t.code,
 		Successor:   c.successor,
-		UpstreamID:  clip(r.RequestID()),
-		CodeDesc:    clip(codeDesc),
+		UpstreamID:  t.upstreamID,
+		CodeDesc:    t.codeDesc,
 		Category:    string(r.Category),
 		Retryable:   r.Retryable,
-		Description: clip(r.Description),
-		Message:     clip(message),
+		Description: r.Description,
+		Message:     t.message,
 		Status:      c.status,
 		TotalMs:     ms(total),
-		SecretID:    maskSecretID(c.secretID),
+		SecretID:    t.secretID,
 	}
 	if r.HasModuleCode {
 		mc := r.ModuleCode
@@ -154,20 +152,6 @@ func (f *Failures) record(c *call, total time.Duration) {
 		key = codeKey{code: otherCode}
 	}
 	b.byCode[key]++
-}
-
-// clip returns a copy of s cut to maxFailureText bytes on a character
-// boundary, so that a stored call holds neither a huge value nor the
-// request it came from.
-func clip(s string) string {
-	if len(s) <= maxFailureText {
-		return strings.Clone(s)
-	}
-	i := maxFailureText
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return strings.Clone(s[:i]) + "…"
 }
 
 // failuresView is what the page and /failures.json show.

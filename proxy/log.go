@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"time"
+	"unicode/utf8"
 )
 
 // finish ends a call: the metrics, the failures page, and one log line,
@@ -31,13 +32,14 @@ func (p *Proxy) finish(c *call) {
 	if !p.log.Enabled(ctx, level) {
 		return
 	}
+	t := c.texts()
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
-		slog.String("requestId", c.id),
+		slog.String("requestId", t.id),
 		slog.String("outcome", string(c.outcome)),
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),
-		slog.String("action", clip(c.action)),
+		slog.String("action", t.action),
 		slog.String("api", apiLabel(c.gen)),
 	)
 	if c.successor != "" {
@@ -45,20 +47,16 @@ func (p *Proxy) finish(c *call) {
 	}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		r := c.result
-		attrs = append(attrs, slog.String("code", clip(r.CodeText())))
+		attrs = append(attrs, slog.String("code", t.code))
 		if r.HasModuleCode {
 			attrs = append(attrs, slog.Int("moduleCode", r.ModuleCode))
 		}
-		codeDesc, message := c.codeDesc, c.message
-		if c.outcome == outcomeAPIError {
-			codeDesc, message = r.CodeDesc(), r.Message()
-		}
 		attrs = append(attrs,
-			slog.String("codeDesc", clip(codeDesc)),
+			slog.String("codeDesc", t.codeDesc),
 			slog.String("category", string(r.Category)),
 			slog.Bool("retryable", r.Retryable),
 			slog.String("description", r.Description),
-			slog.String("message", clip(message)),
+			slog.String("message", t.message),
 		)
 	}
 	attrs = append(attrs,
@@ -67,16 +65,56 @@ func (p *Proxy) finish(c *call) {
 		slog.Float64("upstreamMs", ms(c.upstream.duration)),
 		slog.Float64("totalMs", ms(total)),
 		slog.Int64("bytes", c.bytes),
-		slog.String("secretId", maskSecretID(c.secretID)),
+		slog.String("secretId", t.secretID),
 		slog.String("signing", string(p.cfg.Signing.Mode)),
 	)
-	if id := c.result.RequestID(); id != "" {
-		attrs = append(attrs, slog.String("upstreamRequestId", clip(id)))
+	if t.upstreamID != "" {
+		attrs = append(attrs, slog.String("upstreamRequestId", t.upstreamID))
 	}
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))
 	}
 	p.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// callTexts are the text fields that the log line and the failures page
+// share, each decoded from the body (or masked) once per call and cut to
+// maxFailureText. They may still point into the request (id, action);
+// Failures copies those before it keeps them.
+type callTexts struct {
+	id, action, code, codeDesc, message, upstreamID, secretID string
+}
+
+// texts returns the call's callTexts, working them out on first use.
+func (c *call) texts() *callTexts {
+	if c.text != nil {
+		return c.text
+	}
+	r := c.result
+	t := &callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
+	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
+		t.code = cut(r.CodeText())
+		t.codeDesc, t.message = cut(c.codeDesc), cut(c.message)
+		if c.outcome == outcomeAPIError {
+			t.codeDesc, t.message = cut(r.CodeDesc()), cut(r.Message())
+		}
+	}
+	t.upstreamID = cut(r.RequestID())
+	c.text = t
+	return t
+}
+
+// cut returns s cut to maxFailureText bytes on a character boundary, so
+// that no call can make a log line longer than log pipelines carry.
+func cut(s string) string {
+	if len(s) <= maxFailureText {
+		return s
+	}
+	i := maxFailureText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // apiLabel names an API generation for the log and metrics: "2.0", "3.0",
