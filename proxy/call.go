@@ -32,8 +32,17 @@ func (o outcome) failed() bool {
 // through, for the single log line and the metrics at the end. Each step
 // fills in its part; only the request's own goroutine writes to it, except
 // for the timer, which is guarded by its own mutex.
+//
+// A call is also the context of its upstream exchange: the embedded
+// Context is the cancelable one the deadline cancels, and Value answers
+// callKey with the call itself, so that the ReverseProxy's hooks find the
+// call from the request without a context layer of its own.
 type call struct {
+	context.Context
+
 	id        string
+	idHeader  []string // []string{id}, shared by the headers that carry it; never modified
+	w         countingWriter
 	start     time.Time
 	method    string
 	client    string
@@ -67,15 +76,22 @@ type call struct {
 // callKey is the context key for the *call of a request.
 type callKey struct{}
 
-// withCall returns ctx carrying c.
-func withCall(ctx context.Context, c *call) context.Context {
-	return context.WithValue(ctx, callKey{}, c)
+// Value answers callKey with the call and anything else from the
+// embedded Context.
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
 }
 
-// callFrom returns the call carried by ctx, or a throwaway one, so that
-// code on the response path never has to check for nil.
+// callFrom returns the call of ctx, or a throwaway one, so that code on
+// the response path never has to check for nil.
 func callFrom(ctx context.Context) *call {
-	if c, ok := ctx.Value(callKey{}).(*call); ok {
+	if c, ok := ctx.(*call); ok && c.Context != nil {
+		return c
+	}
+	if c, ok := ctx.Value(callKey{}).(*call); ok && c.Context != nil {
 		return c
 	}
 	return &call{}

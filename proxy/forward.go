@@ -17,17 +17,19 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	// it), and a signature covers every parameter: send the query on as
 	// the client (or the re-signing step) wrote it.
 	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
-	pr.Out.Header.Set("X-Request-Id", c.id)
+	// The header keys are written canonical, as the server stores them.
+	h := pr.Out.Header
+	h["X-Request-Id"] = c.idHeader
 	// Tencent's API has no use for the client's cookies or the token meant
 	// for the proxy. An Authorization header is the proxy's bearer token,
 	// or (API 3.0) a TC3 signature, which goes on.
-	pr.Out.Header.Del("Cookie")
-	pr.Out.Header.Del(tokenHeader)
+	delete(h, "Cookie")
+	delete(h, tokenHeader)
 	// The body is already read and sized: waiting for the upstream's
 	// "100 Continue" would only add a round trip, or a second when an
 	// upstream never sends one.
-	pr.Out.Header.Del("Expect")
-	if isBearer(pr.Out.Header.Get("Authorization")) {
-		pr.Out.Header.Del("Authorization")
+	delete(h, "Expect")
+	if isBearer(h.Get("Authorization")) {
+		delete(h, "Authorization")
 	}
 }

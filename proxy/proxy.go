@@ -146,7 +146,9 @@ func New(cfg Config) (*Proxy, error) {
 // ServeHTTP handles one API call from start to finish.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
-	cw := &countingWriter{ResponseWriter: w, c: c}
+	c.idHeader = []string{c.id}
+	c.w = countingWriter{ResponseWriter: w, c: c}
+	cw := &c.w
 	defer p.finish(c)
 	p.cfg.Metrics.callStarted()
 	defer p.cfg.Metrics.callEnded()
@@ -165,12 +167,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx, cancel := context.WithCancel(withCall(r.Context(), c))
+	var cancel context.CancelFunc
+	c.Context, cancel = context.WithCancel(r.Context())
 	defer cancel()
 	c.armTimer(p.cfg.Timeout, cancel)
 	defer c.disarmTimer()
 	c.upstream.start = time.Now()
-	p.rp.ServeHTTP(cw, req.WithContext(ctx))
+	p.rp.ServeHTTP(cw, req.WithContext(c))
 	if c.outcome == outcomeClientGone {
 		c.status = 499 // nginx's "client closed request", for the log only
 		return
@@ -198,7 +201,7 @@ func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
 		c.gen = 2 // not an API call at all: answer in the 2.0 shape
 	}
 	c.fail(e, e.message)
-	w.Header().Set("X-Request-Id", c.id)
+	w.Header()["X-Request-Id"] = c.idHeader
 	writeError(w, e, c.gen, c.id, p.cfg.Always200)
 }
 

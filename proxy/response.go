@@ -41,7 +41,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	// set on the upstream's answer, not on the writer earlier, because
 	// ReverseProxy copies (adds) the answer's headers and clears the
 	// writer's after a 1xx.
-	resp.Header.Set("X-Request-Id", c.id)
+	resp.Header["X-Request-Id"] = c.idHeader
 	defer func() { c.upstream.duration = time.Since(c.upstream.start) }()
 	if !hasBody(resp) {
 		c.outcome = outcomePassthrough
@@ -100,7 +100,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	resp.Body = io.NopCloser(bytes.NewReader(out))
 	resp.ContentLength = int64(len(out))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
-	resp.Header.Del("Content-Encoding") // the annotated body is sent decoded
+	delete(resp.Header, "Content-Encoding") // the annotated body is sent decoded
 	resp.Uncompressed = b.encoding != ""
 	return nil
 }

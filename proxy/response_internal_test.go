@@ -27,8 +27,8 @@ func TestPassOnAfterDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, fired := range []bool{false, true} {
-			c := &call{timeout: fired}
-			req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil).WithContext(withCall(context.Background(), c))
+			c := &call{Context: context.Background(), timeout: fired}
+			req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil).WithContext(c)
 			resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {tt.contentType}},
 				Body: io.NopCloser(strings.NewReader(tt.body)), ContentLength: -1, Request: req}
 			if got, want := p.modifyResponse(resp) != nil, fired; got != want {
