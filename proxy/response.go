@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -56,7 +58,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if !b.decode(resp.Header.Get("Content-Encoding")) {
 		return p.passOn(resp, c, &b, nil)
 	}
-	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
+	decoded, verdict, ended, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
 	if err != nil {
 		b.release(nil)
 		return err
@@ -64,13 +66,22 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	switch verdict {
 	case annotate.Succeeded:
 		c.outcome = outcomeSuccess
+		if ended && p.log.Enabled(context.Background(), slog.LevelDebug) {
+			// The success line, at debug, names the upstream's request
+			// id (API 3.0), which only a full look at the body finds.
+			b.keep() // c.result points into decoded
+			_, c.result = annotate.Body(decoded)
+		}
 		return p.passOn(resp, c, &b, decoded)
 	case annotate.Pass:
 		return p.passOn(resp, c, &b, decoded)
 	}
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
-	decoded, complete, err := b.readAll(decoded, p.cfg.MaxBodyBytes)
+	complete := ended
+	if !ended {
+		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
+	}
 	b.release(decoded) // if the body outgrew the lent buffer
 	if err != nil {
 		return err
@@ -97,7 +108,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		return p.passOn(resp, c, &b, decoded)
 	}
 	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.Body = &joinedBody{head: out, rest: http.NoBody}
 	resp.ContentLength = int64(len(out))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	delete(resp.Header, "Content-Encoding") // the annotated body is sent decoded
@@ -112,7 +123,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // From here the upstream timeout bounds each wait for the upstream's next
 // bytes instead of the whole exchange (see streamBody), so a large body
 // takes as long as it needs but a stalled one is cut off: the client then
-// sees a broken response, never a clean shorter one.
+// sees a broken response, never a clean shorter one. An uncompressed body
+// that peek read to its end has nothing left to wait for: its upstream
+// body is closed at once, which frees the connection for the next call.
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
 	c.disarmTimer() // from here each wait for the upstream is bounded instead (streamBody)
 	if c.timedOut() {
@@ -130,6 +143,11 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		head = b.z.seen.Bytes()
 		b.release(nil) // the decoded bytes are not sent
 	}
+	ended := b.ended && b.encoding == ""
+	if ended {
+		resp.Body.Close()
+		resp.Body = http.NoBody
+	}
 	if len(head) > 0 {
 		j := &joinedBody{head: head, rest: resp.Body}
 		if b.lent != nil && b.uses(head) {
@@ -139,7 +157,9 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 	} else {
 		b.release(nil)
 	}
-	resp.Body = &streamBody{ReadCloser: resp.Body, c: c, timeout: p.cfg.Timeout}
+	if !ended {
+		resp.Body = &streamBody{ReadCloser: resp.Body, c: c, timeout: p.cfg.Timeout}
+	}
 	return nil
 }
 
@@ -240,6 +260,7 @@ type bodyReader struct {
 	z        *compressed     // the raw side, when encoding != ""
 	dec      io.Reader       // what peek and readAll read
 	lent     *[peekSize]byte // peek's buffer, from peekBuffers
+	ended    bool            // dec has returned io.EOF
 }
 
 // uses reports whether buf is in the lent buffer.
@@ -313,6 +334,7 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 	buf = buf[:len(buf)+n]
 	switch {
 	case err == nil || err == io.EOF:
+		b.ended = err == io.EOF
 		return buf, err
 	case b.z != nil && b.z.err != nil:
 		return buf, b.z.err
@@ -324,14 +346,17 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 }
 
 // peek reads decoded bytes until annotate.Decide can answer, the body
-// ends (verdict Buffer: the whole body is in hand) or limit bytes were read
-// without an answer (verdict Pass: too large to annotate). contentLength
-// is the raw body's length, or -1 if unknown: a short body of known length
-// is read into a buffer of its size (plus one byte, to see its end), any
-// other into a buffer lent by peekBuffers (see release).
-func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict, error) {
+// ends (ended; the verdict is then Decide's on the whole body, Buffer if it
+// could not tell) or limit bytes were read without an answer (verdict Pass:
+// too large to annotate). contentLength is the raw body's length, or -1 if
+// unknown: a short body of known length is read into a buffer of its size
+// (plus one byte, to see its end) and to its end, which costs one more
+// read that waits for nothing; any other body goes into a buffer lent by
+// peekBuffers (see release).
+func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verdict, ended bool, _ error) {
 	var buf []byte
-	if b.encoding == "" && contentLength >= 0 && contentLength < peekSize {
+	short := b.encoding == "" && contentLength >= 0 && contentLength < peekSize
+	if short {
 		buf = make([]byte, 0, contentLength+1)
 	} else {
 		b.lent = peekBuffers.Get().(*[peekSize]byte)
@@ -341,24 +366,31 @@ func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict,
 		var err error
 		buf, err = b.read(buf)
 		if err == io.EOF {
-			return buf, annotate.Buffer, nil
+			v := annotate.Decide(buf)
+			if v == annotate.NeedMore {
+				v = annotate.Buffer
+			}
+			return buf, v, true, nil
 		}
 		if err == errDecode {
-			return buf, annotate.Pass, nil
+			return buf, annotate.Pass, false, nil
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
+		}
+		if short && int64(len(buf)) >= contentLength {
+			continue // all there: the next read sees the end
 		}
 		if len(buf) >= next {
 			// Asking again only when the prefix has doubled keeps the
 			// rescans linear in the body's size.
 			if v := annotate.Decide(buf); v != annotate.NeedMore {
-				return buf, v, nil
+				return buf, v, false, nil
 			}
 			next = 2 * len(buf)
 		}
 		if int64(len(buf)) > limit {
-			return buf, annotate.Pass, nil
+			return buf, annotate.Pass, false, nil
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
