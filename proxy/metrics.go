@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,27 @@ type Metrics struct {
 	upstreamFailed  *prometheus.CounterVec
 	inFlight        prometheus.Gauge
 	migration       *prometheus.CounterVec
+
+	// Resolved series, so that a call costs no label hashing: the fixed
+	// ones at construction, the ones labelled by action on first use
+	// (seriesKey to *callSeries; bounded like the labels).
+	annotated, passed, unknownCode prometheus.Counter
+	byOutcome                      map[outcome]prometheus.Observer
+	series                         sync.Map
+}
+
+// seriesKey is the label values of a call's series.
+type seriesKey struct {
+	action, successor string // successor is set for API 2.0 calls only
+	outcome           outcome
+	category          string
+	retryable, v2     bool
+}
+
+// callSeries are the resolved series of one seriesKey.
+type callSeries struct {
+	calls     prometheus.Counter
+	migration prometheus.Counter // nil for calls that are not API 2.0
 }
 
 // upstreamBuckets span what an API call takes: a few milliseconds for a
@@ -76,8 +98,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration)
 	// Series that alerts compare against exist from the start, at zero.
-	for _, r := range []string{resultAnnotated, resultPassed, resultUnknownCode} {
-		m.responses.WithLabelValues(r)
+	m.annotated = m.responses.WithLabelValues(resultAnnotated)
+	m.passed = m.responses.WithLabelValues(resultPassed)
+	m.unknownCode = m.responses.WithLabelValues(resultUnknownCode)
+	m.byOutcome = make(map[outcome]prometheus.Observer)
+	for _, o := range []outcome{outcomeSuccess, outcomeAPIError, outcomePassthrough, outcomeUpstreamError} {
+		m.byOutcome[o] = m.upstreamSeconds.WithLabelValues(string(o))
 	}
 	for _, r := range []string{"timeout", "unreachable"} {
 		m.upstreamFailed.WithLabelValues(r)
@@ -104,27 +130,15 @@ func (m *Metrics) observe(c *call) {
 	if m == nil {
 		return
 	}
-	category, retryable := "none", "false"
-	if c.outcome.failed() {
-		category, retryable = string(c.result.Category), strconv.FormatBool(c.result.Retryable)
-	}
-	m.calls.WithLabelValues(actionLabel(c.action), string(c.outcome), category, retryable).Inc()
-	if c.gen == 2 {
-		succ := c.successor
-		if succ == "" {
-			succ = "unknown"
-		}
-		m.migration.WithLabelValues(actionLabel(c.action), succ).Inc()
-	}
-
+	m.seriesOf(c).inc()
 	switch c.outcome {
 	case outcomeSuccess, outcomePassthrough:
-		m.responses.WithLabelValues(resultPassed).Inc()
+		m.passed.Inc()
 	case outcomeAPIError:
 		if !c.result.Known() {
-			m.responses.WithLabelValues(resultUnknownCode).Inc()
+			m.unknownCode.Inc()
 		} else {
-			m.responses.WithLabelValues(resultAnnotated).Inc()
+			m.annotated.Inc()
 		}
 	case outcomeUpstreamError:
 		reason := "unreachable"
@@ -141,6 +155,42 @@ func (m *Metrics) observe(c *call) {
 		if d == 0 { // the exchange failed before the proxy saw an answer
 			d = time.Since(c.upstream.start)
 		}
-		m.upstreamSeconds.WithLabelValues(string(c.outcome)).Observe(d.Seconds())
+		if o, ok := m.byOutcome[c.outcome]; ok {
+			o.Observe(d.Seconds())
+		} else {
+			m.upstreamSeconds.WithLabelValues(string(c.outcome)).Observe(d.Seconds())
+		}
+	}
+}
+
+// seriesOf returns the series a call counts in, resolving them on first
+// use.
+func (m *Metrics) seriesOf(c *call) *callSeries {
+	k := seriesKey{action: actionLabel(c.action), outcome: c.outcome, category: "none", v2: c.gen == 2}
+	if c.outcome.failed() {
+		k.category, k.retryable = string(c.result.Category), c.result.Retryable
+	}
+	if k.v2 {
+		k.successor = c.successor
+		if k.successor == "" {
+			k.successor = "unknown"
+		}
+	}
+	if s, ok := m.series.Load(k); ok {
+		return s.(*callSeries)
+	}
+	s := &callSeries{calls: m.calls.WithLabelValues(k.action, string(k.outcome), k.category, strconv.FormatBool(k.retryable))}
+	if k.v2 {
+		s.migration = m.migration.WithLabelValues(k.action, k.successor)
+	}
+	actual, _ := m.series.LoadOrStore(k, s)
+	return actual.(*callSeries)
+}
+
+// inc counts one call.
+func (s *callSeries) inc() {
+	s.calls.Inc()
+	if s.migration != nil {
+		s.migration.Inc()
 	}
 }
