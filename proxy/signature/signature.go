@@ -100,32 +100,49 @@ func Parse(raw string) (Params, error) {
 	p := make(Params, 0, n)
 	off := 0
 	for off <= len(raw) {
-		end := strings.IndexByte(raw[off:], '&')
-		if end < 0 {
-			end = len(raw)
-		} else {
-			end += off
+		// One pass over the pair finds its end, its '=' and whether
+		// either side has escapes to decode.
+		start, eq, end := off, -1, off
+		nameEscaped, valueEscaped := false, false
+		for ; end < len(raw) && raw[end] != '&'; end++ {
+			switch raw[end] {
+			case '=':
+				if eq < 0 {
+					eq = end
+				}
+			case '%', '+':
+				if eq < 0 {
+					nameEscaped = true
+				} else {
+					valueEscaped = true
+				}
+			}
 		}
-		pair := raw[off:end]
-		start := off
 		off = end + 1
-		if pair == "" {
+		if end == start {
 			continue
 		}
 		if len(p) == MaxParams {
 			return nil, fmt.Errorf("%w: more than %d", ErrTooLarge, MaxParams)
 		}
-		rawName, rawValue, _ := strings.Cut(pair, "=")
-		name, err := unescape(rawName, start)
-		if err != nil {
-			return nil, err
+		rawName, rawValue := raw[start:end], ""
+		if eq >= 0 {
+			rawName, rawValue = raw[start:eq], raw[eq+1:end]
+		}
+		name, value := rawName, rawValue
+		var err error
+		if nameEscaped {
+			if name, err = unescape(rawName, start); err != nil {
+				return nil, err
+			}
 		}
 		if name == "" {
 			return nil, fmt.Errorf("%w: empty parameter name at offset %d", ErrBadEncoding, start)
 		}
-		value, err := unescape(rawValue, start+len(rawName)+1)
-		if err != nil {
-			return nil, fmt.Errorf("%w (value of %s)", err, quoteName(name))
+		if valueEscaped {
+			if value, err = unescape(rawValue, start+len(rawName)+1); err != nil {
+				return nil, fmt.Errorf("%w (value of %s)", err, quoteName(name))
+			}
 		}
 		p = append(p, Param{Name: name, Value: value})
 	}
