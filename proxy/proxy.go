@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // Config is what a Proxy needs. Only Upstream is required; every other
@@ -89,6 +91,9 @@ type Proxy struct {
 	rp     *httputil.ReverseProxy
 	log    *slog.Logger
 	v2, v3 *api // v3 is nil when UpstreamV3 is
+	// v1Keys are the keys that sign and verify signature v1 calls, by
+	// SecretId: the upstream's and the clients', in resign and sign mode.
+	v1Keys map[string]*signature.Key
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -131,6 +136,13 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.UpstreamV3 != nil {
 		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/",
 			upstreamPath: strings.TrimSuffix(cfg.UpstreamV3.Path, "/") + "/", window: timestampWindowV3}
+	}
+	if cfg.Signing.Mode != Passthrough {
+		p.v1Keys = make(map[string]*signature.Key, len(cfg.Signing.ClientKeys)+1)
+		for id, key := range cfg.Signing.ClientKeys {
+			p.v1Keys[id] = signature.NewKey(key)
+		}
+		p.v1Keys[cfg.Signing.SecretID] = signature.NewKey(cfg.Signing.SecretKey)
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,

@@ -160,23 +160,23 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 	// string to sign leaves it out either way, and Encode orders the
 	// parameters by name.
 	params = params.With("SecretId", s.SecretID)
-	params = params.With("Signature", signature.Sign(s.SecretKey, r.Method, a.upstream.Host, a.upstreamPath, params))
+	params = params.With("Signature", p.v1Keys[s.SecretID].Sign(r.Method, a.upstream.Host, a.upstreamPath, params))
 	return rebuild(r, params), nil
 }
 
 // verifyV1 checks a signature v1 call's SecretId, Timestamp and Signature.
 func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiError {
 	id, _ := params.Get("SecretId")
-	key, aerr := p.keyFor(id)
-	if aerr != nil {
+	if _, aerr := p.keyFor(id); aerr != nil {
 		return aerr
 	}
+	key := p.v1Keys[id]
 	ts, _ := params.Get("Timestamp")
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
 		return aerr
 	}
 	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
-		if signature.Verify(key, r.Method, host, a.path, params) {
+		if key.Verify(r.Method, host, a.path, params) {
 			return nil
 		}
 	}

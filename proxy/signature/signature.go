@@ -6,8 +6,8 @@
 // a canonical re-encoder. For API 3.0 it also implements TC3-HMAC-SHA256
 // ("signature v3"; see TC3Request, ParseTC3Authorization and VerifyTC3).
 //
-// The package is pure: it performs no I/O, keeps no state, and never
-// includes a secret key in an error or panic message.
+// The package performs no I/O, keeps no state but a Key's reusable HMACs,
+// and never includes a secret key in an error or panic message.
 package signature
 
 import (
@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Param is one request parameter, name and value decoded.
@@ -347,36 +348,46 @@ func (p Params) Encode() string {
 // values (not URL-encoded). host and path are used verbatim (for API 2.0
 // path is "/v2/index.php", for API 3.0 it is "/"; host keeps any port).
 func StringToSign(method, host, path string, p Params) string {
-	var b strings.Builder
+	return string(appendStringToSign(nil, method, host, path, p))
+}
+
+// appendStringToSign appends StringToSign's result to dst.
+func appendStringToSign(dst []byte, method, host, path string, p Params) []byte {
 	n := len(method) + len(host) + len(path) + 1
 	for _, q := range p {
 		n += len(q.Name) + len(q.Value) + 2
 	}
-	b.Grow(n)
-	b.WriteString(strings.ToUpper(method))
-	b.WriteString(host)
-	b.WriteString(path)
-	b.WriteByte('?')
+	dst = slices.Grow(dst, n)
+	for i := 0; i < len(method); i++ {
+		c := method[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, host...)
+	dst = append(dst, path...)
+	dst = append(dst, '?')
 	first := true
 	for _, q := range p.sorted() {
 		if q.Name == paramSignature || strings.HasPrefix(q.Value, "@") {
 			continue
 		}
 		if !first {
-			b.WriteByte('&')
+			dst = append(dst, '&')
 		}
 		first = false
 		for i := 0; i < len(q.Name); i++ {
 			if c := q.Name[i]; c == '_' {
-				b.WriteByte('.')
+				dst = append(dst, '.')
 			} else {
-				b.WriteByte(c)
+				dst = append(dst, c)
 			}
 		}
-		b.WriteByte('=')
-		b.WriteString(q.Value)
+		dst = append(dst, '=')
+		dst = append(dst, q.Value...)
 	}
-	return b.String()
+	return dst
 }
 
 // Sign returns the standard Base64 (padded) HMAC of StringToSign(method,
@@ -384,18 +395,97 @@ func StringToSign(method, host, path string, p Params) string {
 // SignatureMethod parameter is exactly "HmacSHA256"; if it is absent or
 // anything else, SHA-1 is used, as the API does. The result is the bare
 // value; URL-encode it when putting it on the wire (Encode does).
+// A Key signs the same way without setting up the key each time.
 func Sign(secretKey, method, host, path string, p Params) string {
-	h := sha1.New
-	if m, _ := p.Get(paramSignatureMethod); m == HmacSHA256 {
-		h = sha256.New
-	}
-	return sign(h, secretKey, StringToSign(method, host, path, p))
+	var sig [sigLen]byte
+	h := newHash(p)
+	return string(appendSum(sig[:0], hmac.New(h.new, []byte(secretKey)), method, host, path, p))
 }
 
-func sign(h func() hash.Hash, key, msg string) string {
-	mac := hmac.New(h, []byte(key))
-	mac.Write([]byte(msg))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+// sigLen is the longest signature v1 in Base64: a SHA-256 HMAC.
+const sigLen = (sha256.Size + 2) / 3 * 4
+
+// hashKind is the hash of a signature v1.
+type hashKind int
+
+const (
+	hashSHA1 hashKind = iota
+	hashSHA256
+)
+
+// newHash returns the hash p's SignatureMethod asks for.
+func newHash(p Params) hashKind {
+	if m, _ := p.Get(paramSignatureMethod); m == HmacSHA256 {
+		return hashSHA256
+	}
+	return hashSHA1
+}
+
+// new returns a new hash.Hash of the kind.
+func (h hashKind) new() hash.Hash {
+	if h == hashSHA256 {
+		return sha256.New()
+	}
+	return sha1.New()
+}
+
+// signBuffers lend the buffers the strings to sign are written into.
+var signBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendSum writes the string to sign into mac, a keyed HMAC fresh or
+// just reset, and appends its sum in Base64 to dst.
+func appendSum(dst []byte, mac hash.Hash, method, host, path string, p Params) []byte {
+	buf := signBuffers.Get().(*[]byte)
+	*buf = appendStringToSign((*buf)[:0], method, host, path, p)
+	mac.Write(*buf)
+	if cap(*buf) <= 64<<10 { // a huge call's buffer is not kept
+		signBuffers.Put(buf)
+	}
+	var sum [sha256.Size]byte
+	return base64.StdEncoding.AppendEncode(dst, mac.Sum(sum[:0]))
+}
+
+// Key is a secret key ready for signature v1: the HMACs keyed with it are
+// kept for reuse, so that signing and verifying with it set up nothing but
+// the string to sign. Sign and Verify with a Key give exactly what the
+// functions of the same names give with its secret. A Key is safe for
+// concurrent use; build it with NewKey.
+type Key struct {
+	secret string
+	macs   [2]sync.Pool // keyed HMACs by hashKind
+}
+
+// NewKey returns the Key of a secret key.
+func NewKey(secret string) *Key { return &Key{secret: secret} }
+
+// Sign is Sign with the Key's secret.
+func (k *Key) Sign(method, host, path string, p Params) string {
+	var sig [sigLen]byte
+	return string(k.appendSum(sig[:0], method, host, path, p))
+}
+
+// Verify is Verify with the Key's secret.
+func (k *Key) Verify(method, host, path string, p Params) bool {
+	got, ok := p.Get(paramSignature)
+	if !ok {
+		return false
+	}
+	var sig [sigLen]byte
+	return hmac.Equal([]byte(got), k.appendSum(sig[:0], method, host, path, p))
+}
+
+// appendSum is appendSum with one of the Key's HMACs.
+func (k *Key) appendSum(dst []byte, method, host, path string, p Params) []byte {
+	h := newHash(p)
+	mac, ok := k.macs[h].Get().(hash.Hash)
+	if ok {
+		mac.Reset()
+	} else {
+		mac = hmac.New(h.new, []byte(k.secret))
+	}
+	dst = appendSum(dst, mac, method, host, path, p)
+	k.macs[h].Put(mac)
+	return dst
 }
 
 // Verify reports whether p carries a Signature parameter equal to
@@ -406,6 +496,6 @@ func Verify(secretKey, method, host, path string, p Params) bool {
 	if !ok {
 		return false
 	}
-	want := Sign(secretKey, method, host, path, p)
-	return hmac.Equal([]byte(got), []byte(want))
+	var sig [sigLen]byte
+	return hmac.Equal([]byte(got), appendSum(sig[:0], hmac.New(newHash(p).new, []byte(secretKey)), method, host, path, p))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
@@ -173,6 +174,43 @@ func TestVectors(t *testing.T) {
 			}
 			if signature.Verify(v.key, v.method, v.host, v.path, p) {
 				t.Errorf("Verify without Signature = true")
+			}
+		})
+	}
+}
+
+// TestKey checks that a Key signs and verifies exactly as the functions
+// do, with each vector's hash, again and again (its HMACs are reused) and
+// from several goroutines at once.
+func TestKey(t *testing.T) {
+	for _, v := range vectors {
+		t.Run(v.name, func(t *testing.T) {
+			p := mustParse(t, v.query)
+			k := signature.NewKey(v.key)
+			signed := p.With("Signature", v.want)
+			other := p.With("Signature", changeOne(v.want))
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for range 50 {
+						if got := k.Sign(v.method, v.host, v.path, p); got != v.want {
+							t.Errorf("Key.Sign = %q, want %q", got, v.want)
+							return
+						}
+						if !k.Verify(v.method, v.host, v.path, signed) {
+							t.Error("Key.Verify(correct) = false")
+							return
+						}
+						if k.Verify(v.method, v.host, v.path, other) || k.Verify(v.method, v.host, v.path, p) {
+							t.Error("Key.Verify(changed or missing signature) = true")
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if signature.NewKey(changeOne(v.key)).Verify(v.method, v.host, v.path, signed) {
+				t.Error("Verify with another key = true")
 			}
 		})
 	}
@@ -516,6 +554,13 @@ func BenchmarkSign(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				signature.Sign(docKey, "GET", v2Host, v2Path, p)
+			}
+		})
+		k := signature.NewKey(docKey)
+		b.Run(tc.name+"_Key", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				k.Sign("GET", v2Host, v2Path, p)
 			}
 		})
 	}
