@@ -182,10 +182,14 @@ func (j *joinedBody) Read(p []byte) (int, error) {
 	}
 	n := copy(p, j.head)
 	j.head = j.head[n:]
-	if len(j.head) == 0 {
-		j.release()
+	if len(j.head) > 0 {
+		return n, nil
 	}
-	return n, nil
+	j.release()
+	// Fill the rest of p from the body in the same read, so that the
+	// bytes peeked do not cost the client a write of their own.
+	m, err := j.rest.Read(p[n:])
+	return n + m, err
 }
 
 func (j *joinedBody) Close() error {
