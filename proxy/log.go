@@ -74,7 +74,12 @@ func (p *Proxy) finish(c *call) {
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))
 	}
-	p.log.LogAttrs(ctx, level, msg, attrs...)
+	// The record goes to the handler directly: Logger.LogAttrs would also
+	// look up its caller's program counter, which no line of the proxy's
+	// shows, on every call.
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(attrs...)
+	_ = p.log.Handler().Handle(ctx, rec) // a handler that fails to write has nowhere better to say so
 }
 
 // callTexts are the text fields that the log line and the failures page
