@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -58,7 +59,7 @@ func serveChild(ctx context.Context, o options, stdin io.Reader, stdout, stderr 
 	if err != nil || upstream.Host == "" {
 		return fmt.Errorf("-upstream %q is not a URL", o.upstream)
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(jsonlog.NewHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := newProxy(o.serve, upstream, o.concurrency, logger)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -45,7 +46,7 @@ func (t memoryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // answers into a discarding writer. "plain" is an httputil.ReverseProxy
 // with a pool of copy buffers and nothing else; the cdnproxy cells are
 // configured as cmd/cdnproxy configures them by default (JSON log at info
-// to nowhere, metrics, failures page). The difference between a cdnproxy
+// to nowhere through jsonlog, metrics, failures page). The difference between a cdnproxy
 // cell and plain is what cdnproxy adds to every call; the end-to-end
 // comparison, with sockets and TLS, is go run ./bench.
 func BenchmarkOverhead(b *testing.B) {
@@ -106,7 +107,7 @@ func overheadProxy(tb testing.TB, upstream *url.URL, transport http.RoundTripper
 		Upstream:  upstream,
 		Transport: transport,
 		Signing:   signing,
-		Logger:    slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:    slog.New(jsonlog.NewHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics:   proxy.NewMetrics(prometheus.NewRegistry()),
 		Failures:  proxy.NewFailures(200, nil),
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -121,7 +122,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(jsonlog.NewHandler(w, opts))
 }
 
 // healthcheck asks the admin listener's /healthz and fails unless it
