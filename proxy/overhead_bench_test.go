@@ -45,10 +45,11 @@ func (t memoryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // each handler forwards to an in-memory upstream (memoryTransport) and
 // answers into a discarding writer. "plain" is an httputil.ReverseProxy
 // with a pool of copy buffers and nothing else; the cdnproxy cells are
-// configured as cmd/cdnproxy configures them by default (JSON log at info
-// to nowhere through jsonlog, metrics, failures page). The difference between a cdnproxy
-// cell and plain is what cdnproxy adds to every call; the end-to-end
-// comparison, with sockets and TLS, is go run ./bench.
+// configured as cmd/cdnproxy configures them by default (JSON log at
+// info through jsonlog to nowhere, metrics, failures page). The
+// difference between a cdnproxy cell and plain is what cdnproxy adds to
+// every call; the end-to-end comparison, with sockets and TLS, is
+// go run ./bench.
 func BenchmarkOverhead(b *testing.B) {
 	const clientID, clientKey = "AKIDbenchclient000000000000000000", "benchclientkey0000000000000000"
 	now := time.Unix(1700000000, 0)
