@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -325,16 +324,44 @@ func (p Params) sorted() Params {
 // empty. For any p returned by Parse, Parse(p.Encode()) returns the same set
 // of parameters, and Encode of that is identical to p.Encode().
 func (p Params) Encode() string {
+	n := 0
+	for _, q := range p {
+		n += len(q.Name) + len(q.Value) + 2
+	}
 	var b strings.Builder
+	b.Grow(n + n/4) // room for a few escapes, such as a Signature's
 	for i, q := range p.sorted() {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(url.QueryEscape(q.Name))
+		queryEscape(&b, q.Name)
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(q.Value))
+		queryEscape(&b, q.Value)
 	}
 	return b.String()
+}
+
+// queryEscape writes s escaped as url.QueryEscape escapes it: letters,
+// digits and "-_.~" as they are, space as '+', every other byte as %XY.
+func queryEscape(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			continue
+		}
+		b.WriteString(s[start:i])
+		if c == ' ' {
+			b.WriteByte('+')
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+		start = i + 1
+	}
+	b.WriteString(s[start:])
 }
 
 // StringToSign returns the signature-v1 string to sign:

@@ -3,6 +3,7 @@ package signature_test
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -392,6 +393,19 @@ func TestParseErrorsOmitValues(t *testing.T) {
 	}
 }
 
+// TestEncodeEscapesAsQueryEscape checks Encode's escaping against
+// url.QueryEscape for every byte value, alone and between other bytes.
+func TestEncodeEscapesAsQueryEscape(t *testing.T) {
+	for c := range 256 {
+		for _, v := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "Z~", "中" + string([]byte{byte(c), byte(c)})} {
+			got := signature.Params{{Name: "n" + v, Value: v}}.Encode()
+			if want := url.QueryEscape("n"+v) + "=" + url.QueryEscape(v); got != want {
+				t.Fatalf("Encode of %q = %q, want %q", v, got, want)
+			}
+		}
+	}
+}
+
 func TestEncode(t *testing.T) {
 	p := signature.Params{
 		{"urls.1", "http://example.com/a b+c?d=1&e=中"},
@@ -563,6 +577,14 @@ func BenchmarkSign(b *testing.B) {
 				k.Sign("GET", v2Host, v2Path, p)
 			}
 		})
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	p := mustParse(b, vectors[0].query+"&Signature=bWMMAR1eFGjZ5KWbfxTlBiLiNLc%3D")
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Encode()
 	}
 }
 
