@@ -171,21 +171,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		flush(w)
 		return
 	}
-	req := in.r
+	var cancel context.CancelFunc
+	c.Context, cancel = context.WithCancel(r.Context())
+	defer cancel()
+	// The request forwarded is the proxy's own copy, carrying the call as
+	// its context; re-signing changes it in place.
+	req := r.WithContext(c)
 	if p.cfg.Signing.Mode != Passthrough {
+		in.r = req
 		if req, aerr = p.resign(in); aerr != nil {
 			p.refuse(cw, c, aerr)
 			flush(w)
 			return
 		}
 	}
-	var cancel context.CancelFunc
-	c.Context, cancel = context.WithCancel(r.Context())
-	defer cancel()
 	c.armTimer(p.cfg.Timeout, cancel)
 	defer c.disarmTimer()
 	c.upstream.start = time.Now()
-	p.rp.ServeHTTP(cw, req.WithContext(c))
+	p.rp.ServeHTTP(cw, req)
 	if c.outcome == outcomeClientGone {
 		c.status = 499 // nginx's "client closed request", for the log only
 		return

@@ -242,7 +242,7 @@ func (p *Proxy) resignTC3(in *inbound, authorization string) (*http.Request, *ap
 	if !verified {
 		return nil, errAuth("the signature does not match")
 	}
-	out := cloneRequest(r)
+	out := ownHeader(r)
 	req.Service = upstreamServiceV3
 	setHost(req.Headers, a.upstream.Host)
 	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
@@ -256,7 +256,7 @@ func (p *Proxy) signTC3(in *inbound) (*http.Request, *apiError) {
 	if r.Header.Get("X-TC-Action") == "" {
 		return nil, errBadRequest("an unsigned API 3.0 call needs the X-TC-Action header")
 	}
-	out := cloneRequest(r)
+	out := ownHeader(r)
 	if out.Header.Get("Content-Type") == "" {
 		if r.Method == http.MethodPost {
 			out.Header.Set("Content-Type", "application/json")
@@ -304,29 +304,29 @@ func setHost(headers []signature.Header, host string) {
 	}
 }
 
-// cloneRequest returns a shallow copy of r with its own URL and headers.
-func cloneRequest(r *http.Request) *http.Request {
-	out := r.WithContext(r.Context())
-	u := *r.URL
-	out.URL = &u
-	out.Header = r.Header.Clone()
-	return out
+// ownHeader gives r, the proxy's own copy of a client's request (see
+// ServeHTTP), a header of its own, so that changing it leaves the
+// client's request as it came.
+func ownHeader(r *http.Request) *http.Request {
+	r.Header = r.Header.Clone()
+	return r
 }
 
-// rebuild returns a copy of r carrying params: in the query for GET, as a
-// URL-encoded body for POST (whose query the API ignores, so it is
-// dropped).
+// rebuild makes r, the proxy's own copy of a client's request, carry
+// params: in the query for GET, as a URL-encoded body for POST (whose
+// query the API ignores, so it is dropped).
 func rebuild(r *http.Request, params signature.Params) *http.Request {
-	out := cloneRequest(r)
 	encoded := params.Encode()
+	u := *r.URL // still the client's request's
+	r.URL = &u
 	if r.Method == http.MethodGet {
-		out.URL.RawQuery = encoded
-		return out
+		u.RawQuery = encoded
+		return r
 	}
-	out.URL.RawQuery = ""
-	out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	setBody(out, []byte(encoded))
-	return out
+	u.RawQuery = ""
+	ownHeader(r).Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	setBody(r, []byte(encoded))
+	return r
 }
 
 // tokenOK reports whether a request carries the client token, as a
