@@ -18,7 +18,7 @@ const apiPath = "/v2/index.php"
 type inbound struct {
 	r         *http.Request
 	api       *api
-	params    signature.Params // the parameters the API will read (query or form body)
+	params    signature.Params // the parameters the API will read (query or form body); resign and sign modes only
 	parseErr  error            // why params could not be read, if so
 	multipart bool             // a POST body the proxy cannot re-encode
 	json      bool             // an API 3.0 POST with a JSON body (TC3 only)
@@ -28,8 +28,10 @@ type inbound struct {
 // admit checks that r is an API call the proxy may forward: the client
 // token, if one is configured (in every signing mode), one of the APIs'
 // paths, GET or POST, within the API's size limits. It reads a POST body
-// so that it can be inspected and sent again, and parses the parameters
-// the API will read: the query for GET, a form body for POST.
+// so that it can be inspected and sent again, and reads the parameters
+// the API will read (the query for GET, a form body for POST): all of
+// them when the call is to be re-signed, only Action and SecretId in
+// passthrough.
 func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 	in := &inbound{r: r}
 	switch {
@@ -84,11 +86,17 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 			in.multipart = true
 		}
 	}
-	// In passthrough mode the parameters are only looked at, for the log:
-	// a call whose parameters do not parse is still forwarded as it came.
-	in.params, in.parseErr = signature.Parse(raw)
-	c.action, _ = in.params.Get("Action")
-	c.secretID, _ = in.params.Get("SecretId")
+	if p.cfg.Signing.Mode == Passthrough {
+		// The parameters are only looked at, for the log and the
+		// metrics: a call whose parameters do not parse is still
+		// forwarded as it came.
+		c.action, _ = signature.Lookup(raw, "Action")
+		c.secretID, _ = signature.Lookup(raw, "SecretId")
+	} else {
+		in.params, in.parseErr = signature.Parse(raw)
+		c.action, _ = in.params.Get("Action")
+		c.secretID, _ = in.params.Get("SecretId")
+	}
 	if in.api.gen == 3 {
 		if action := r.Header.Get("X-TC-Action"); action != "" {
 			c.action = action

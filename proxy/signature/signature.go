@@ -98,51 +98,25 @@ func Parse(raw string) (Params, error) {
 		n = MaxParams + 1
 	}
 	p := make(Params, 0, n)
-	off := 0
-	for off <= len(raw) {
-		// One pass over the pair finds its end, its '=' and whether
-		// either side has escapes to decode.
-		start, eq, end := off, -1, off
-		nameEscaped, valueEscaped := false, false
-		for ; end < len(raw) && raw[end] != '&'; end++ {
-			switch raw[end] {
-			case '=':
-				if eq < 0 {
-					eq = end
-				}
-			case '%', '+':
-				if eq < 0 {
-					nameEscaped = true
-				} else {
-					valueEscaped = true
-				}
-			}
-		}
-		off = end + 1
-		if end == start {
+	for off := 0; off <= len(raw); {
+		pr := nextPair(raw, off)
+		off = pr.end + 1
+		if pr.end == pr.start {
 			continue
 		}
 		if len(p) == MaxParams {
 			return nil, fmt.Errorf("%w: more than %d", ErrTooLarge, MaxParams)
 		}
-		rawName, rawValue := raw[start:end], ""
-		if eq >= 0 {
-			rawName, rawValue = raw[start:eq], raw[eq+1:end]
-		}
-		name, value := rawName, rawValue
-		var err error
-		if nameEscaped {
-			if name, err = unescape(rawName, start); err != nil {
-				return nil, err
-			}
+		name, err := pr.name(raw)
+		if err != nil {
+			return nil, err
 		}
 		if name == "" {
-			return nil, fmt.Errorf("%w: empty parameter name at offset %d", ErrBadEncoding, start)
+			return nil, fmt.Errorf("%w: empty parameter name at offset %d", ErrBadEncoding, pr.start)
 		}
-		if valueEscaped {
-			if value, err = unescape(rawValue, start+len(rawName)+1); err != nil {
-				return nil, fmt.Errorf("%w (value of %s)", err, quoteName(name))
-			}
+		value, err := pr.value(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w (value of %s)", err, quoteName(name))
 		}
 		p = append(p, Param{Name: name, Value: value})
 	}
@@ -154,6 +128,75 @@ func Parse(raw string) (Params, error) {
 
 // unescape form-decodes s ('+' → space, %XY → byte). base is the offset of
 // s within the raw input, used only for error detail.
+// Lookup returns the value of the first parameter called name in raw,
+// decoded as Parse decodes it, without building a Params: for a look at
+// one or two parameters of a call that is not otherwise parsed. ok is
+// false when no pair has the name or its value does not decode. Lookup
+// does not check the rest of raw; Parse does.
+func Lookup(raw, name string) (value string, ok bool) {
+	for off := 0; off <= len(raw); {
+		pr := nextPair(raw, off)
+		off = pr.end + 1
+		if n, err := pr.name(raw); err != nil || n != name {
+			continue
+		}
+		v, err := pr.value(raw)
+		return v, err == nil
+	}
+	return "", false
+}
+
+// pair is one name=value pair of a parameter list, as offsets into it.
+type pair struct {
+	start, eq, end            int // eq is -1 when the pair has no '='
+	nameEscaped, valueEscaped bool
+}
+
+// nextPair finds the pair that starts at off, in one pass: its end (the
+// next '&' or the end of raw), its first '=', and whether either side
+// has escapes to decode.
+func nextPair(raw string, off int) pair {
+	pr := pair{start: off, eq: -1, end: off}
+	for ; pr.end < len(raw) && raw[pr.end] != '&'; pr.end++ {
+		switch raw[pr.end] {
+		case '=':
+			if pr.eq < 0 {
+				pr.eq = pr.end
+			}
+		case '%', '+':
+			if pr.eq < 0 {
+				pr.nameEscaped = true
+			} else {
+				pr.valueEscaped = true
+			}
+		}
+	}
+	return pr
+}
+
+// name returns the pair's name, decoded.
+func (pr pair) name(raw string) (string, error) {
+	n := raw[pr.start:pr.end]
+	if pr.eq >= 0 {
+		n = raw[pr.start:pr.eq]
+	}
+	if !pr.nameEscaped {
+		return n, nil
+	}
+	return unescape(n, pr.start)
+}
+
+// value returns the pair's value, decoded; "" when it has no '='.
+func (pr pair) value(raw string) (string, error) {
+	if pr.eq < 0 {
+		return "", nil
+	}
+	if !pr.valueEscaped {
+		return raw[pr.eq+1 : pr.end], nil
+	}
+	return unescape(raw[pr.eq+1:pr.end], pr.eq+1)
+}
+
 func unescape(s string, base int) (string, error) {
 	i := strings.IndexAny(s, "%+")
 	if i < 0 {

@@ -406,6 +406,29 @@ func TestEncodeEscapesAsQueryEscape(t *testing.T) {
 	}
 }
 
+func TestLookup(t *testing.T) {
+	for _, tc := range []struct {
+		raw, name, want string
+		ok              bool
+	}{
+		{"Action=DescribeCdnHosts&SecretId=AKID", "Action", "DescribeCdnHosts", true},
+		{"Action=DescribeCdnHosts&SecretId=AKID", "SecretId", "AKID", true},
+		{"Action=DescribeCdnHosts", "Nonce", "", false},
+		{"Act%69on=a+b%2Fc", "Action", "a b/c", true}, // escapes in name and value
+		{"Action&Nonce=1", "Action", "", true},        // no '='
+		{"x=%zz&Action=Go", "Action", "Go", true},     // another pair is malformed
+		{"Action=%zz", "Action", "", false},           // its own value is
+		{"Action=A&Action=B", "Action", "A", true},    // the first of duplicates
+		{"&&Action=A;B&", "Action", "A;B", true},      // ';' is an ordinary byte
+		{"action=lower", "Action", "", false},         // names are exact
+		{"", "Action", "", false},
+	} {
+		if got, ok := signature.Lookup(tc.raw, tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("Lookup(%q, %q) = %q, %v; want %q, %v", tc.raw, tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestEncode(t *testing.T) {
 	p := signature.Params{
 		{"urls.1", "http://example.com/a b+c?d=1&e=中"},
@@ -532,6 +555,9 @@ func FuzzParse(f *testing.F) {
 		for _, q := range p {
 			if q.Name == "" {
 				t.Fatalf("Parse(%q) returned empty name", raw)
+			}
+			if v, ok := signature.Lookup(raw, q.Name); !ok || v != q.Value {
+				t.Fatalf("Lookup(%q, %q) = %q, %v; Parse has %q", raw, q.Name, v, ok, q.Value)
 			}
 		}
 		enc := p.Encode()
