@@ -41,62 +41,78 @@ func (t memoryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// BenchmarkOverhead is the proxy's own cost per call, without a network:
-// each handler forwards to an in-memory upstream (memoryTransport) and
-// answers into a discarding writer. "plain" is an httputil.ReverseProxy
-// with a pool of copy buffers and nothing else; the cdnproxy cells are
-// configured as cmd/cdnproxy configures them by default (JSON log at
-// info through jsonlog to nowhere, metrics, failures page). The
-// difference between a cdnproxy cell and plain is what cdnproxy adds to
-// every call; the end-to-end comparison, with sockets and TLS, is
-// go run ./bench.
-func BenchmarkOverhead(b *testing.B) {
+// overheadCell is one handler and body of BenchmarkOverhead.
+type overheadCell struct {
+	body, proxy string // "success-200B" or "error-150B"; "plain", "passthrough" or "resign"
+	h           http.Handler
+	target      string // the URL to call
+	size        int    // the upstream body's size
+}
+
+// overheadCells returns the cells of BenchmarkOverhead: for each body,
+// "plain" (an httputil.ReverseProxy with a pool of copy buffers and
+// nothing else) and cdnproxy in passthrough and in resign, configured as
+// cmd/cdnproxy configures them by default (JSON log at info through
+// jsonlog to nowhere, metrics, failures page), all forwarding to an
+// in-memory upstream (memoryTransport).
+func overheadCells(tb testing.TB) []overheadCell {
 	const clientID, clientKey = "AKIDbenchclient000000000000000000", "benchclientkey0000000000000000"
 	now := time.Unix(1700000000, 0)
-	bodies := []struct {
+	upstream := mustURL(tb, "https://cdn.api.qcloud.com")
+	plainQuery := "Action=DescribeCdnHosts&Nonce=48213&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Signature=mysignature&SignatureMethod=HmacSHA256&Timestamp=1700000000"
+	params := signature.Params{
+		{Name: "Action", Value: "DescribeCdnHosts"},
+		{Name: "Nonce", Value: "48213"},
+		{Name: "Region", Value: "ap-guangzhou"},
+		{Name: "SecretId", Value: clientID},
+		{Name: "SignatureMethod", Value: signature.HmacSHA256},
+		{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
+	}
+	resignQuery := params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
+	var cells []overheadCell
+	for _, body := range []struct {
 		name string
 		body []byte
-	}{{"success-200B", benchSuccess200}, {"error-150B", benchError150}}
-	for _, body := range bodies {
-		upstream := mustURL(b, "https://cdn.api.qcloud.com")
-		plainQuery := "Action=DescribeCdnHosts&Nonce=48213&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Signature=mysignature&SignatureMethod=HmacSHA256&Timestamp=1700000000"
-		params := signature.Params{
-			{Name: "Action", Value: "DescribeCdnHosts"},
-			{Name: "Nonce", Value: "48213"},
-			{Name: "Region", Value: "ap-guangzhou"},
-			{Name: "SecretId", Value: clientID},
-			{Name: "SignatureMethod", Value: signature.HmacSHA256},
-			{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
+	}{{"success-200B", benchSuccess200}, {"error-150B", benchError150}} {
+		upstreamBody := memoryTransport{body.body}
+		plain := &httputil.ReverseProxy{
+			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
+			Transport:  upstreamBody,
+			BufferPool: &benchBufferPool{},
 		}
-		resignQuery := params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
-		handlers := []struct {
-			name  string
-			h     http.Handler
-			query string
-		}{
-			{"plain", &httputil.ReverseProxy{
-				Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
-				Transport:  memoryTransport{body.body},
-				BufferPool: &benchBufferPool{},
-			}, plainQuery},
-			{"passthrough", overheadProxy(b, upstream, memoryTransport{body.body}, proxy.Signing{}), plainQuery},
-			{"resign", overheadProxy(b, upstream, memoryTransport{body.body}, proxy.Signing{
-				Mode: proxy.Resign, SecretID: "AKIDbenchupstream00000000000000000", SecretKey: "benchupstreamkey00000000000000",
-				ClientKeys: map[string]string{clientID: clientKey}, Now: func() time.Time { return now }}), resignQuery},
-		}
-		for _, h := range handlers {
-			b.Run(body.name+"/"+h.name, func(b *testing.B) {
-				target := "http://example.com/v2/index.php?" + h.query
-				b.ReportAllocs()
-				for b.Loop() {
-					w := newDiscardWriter()
-					h.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
-					if w.status != http.StatusOK || w.n < int64(len(body.body)) {
-						b.Fatalf("status %d, %d bytes; want 200 and at least %d bytes", w.status, w.n, len(body.body))
-					}
-				}
-			})
-		}
+		resign := proxy.Signing{Mode: proxy.Resign, SecretID: "AKIDbenchupstream00000000000000000", SecretKey: "benchupstreamkey00000000000000",
+			ClientKeys: map[string]string{clientID: clientKey}, Now: func() time.Time { return now }}
+		const path = "http://example.com/v2/index.php?"
+		cells = append(cells,
+			overheadCell{body.name, "plain", plain, path + plainQuery, len(body.body)},
+			overheadCell{body.name, "passthrough", overheadProxy(tb, upstream, upstreamBody, proxy.Signing{}), path + plainQuery, len(body.body)},
+			overheadCell{body.name, "resign", overheadProxy(tb, upstream, upstreamBody, resign), path + resignQuery, len(body.body)},
+		)
+	}
+	return cells
+}
+
+// serve sends one call through the cell's handler and checks the answer.
+func (c overheadCell) serve(tb testing.TB) {
+	w := newDiscardWriter()
+	c.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, c.target, nil))
+	if w.status != http.StatusOK || w.n < int64(c.size) {
+		tb.Fatalf("%s/%s: status %d, %d bytes; want 200 and at least %d bytes", c.body, c.proxy, w.status, w.n, c.size)
+	}
+}
+
+// BenchmarkOverhead is the proxy's own cost per call, without a network
+// (see overheadCells). The difference between a cdnproxy cell and plain
+// is what cdnproxy adds to every call; the end-to-end comparison, with
+// sockets and TLS, is go run ./bench.
+func BenchmarkOverhead(b *testing.B) {
+	for _, c := range overheadCells(b) {
+		b.Run(c.body+"/"+c.proxy, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.serve(b)
+			}
+		})
 	}
 }
 
