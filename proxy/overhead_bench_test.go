@@ -16,7 +16,6 @@ import (
 
 	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
 	"github.com/cdnproxy/cdnproxy/proxy"
-	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // memoryTransport answers every request from memory with body, as an
@@ -60,15 +59,7 @@ func overheadCells(tb testing.TB) []overheadCell {
 	now := time.Unix(1700000000, 0)
 	upstream := mustURL(tb, "https://cdn.api.qcloud.com")
 	plainQuery := "Action=DescribeCdnHosts&Nonce=48213&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Signature=mysignature&SignatureMethod=HmacSHA256&Timestamp=1700000000"
-	params := signature.Params{
-		{Name: "Action", Value: "DescribeCdnHosts"},
-		{Name: "Nonce", Value: "48213"},
-		{Name: "Region", Value: "ap-guangzhou"},
-		{Name: "SecretId", Value: clientID},
-		{Name: "SignatureMethod", Value: signature.HmacSHA256},
-		{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
-	}
-	resignQuery := params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
+	resignQuery := benchSignedQuery(clientID, clientKey, now)
 	var cells []overheadCell
 	for _, body := range []struct {
 		name string
