@@ -38,7 +38,8 @@ type Config struct {
 	UpstreamV3 *url.URL
 	// Timeout bounds the upstream exchange up to the point where the proxy
 	// has decided what to do with the body: connect, send, the response
-	// headers, and the start (or, for an error, the whole) of the body.
+	// headers, and the start of the body (the whole of it for an error,
+	// and for any body under 4 KiB with a Content-Length).
 	// A success body then streams for as long as it takes, but each wait
 	// for the upstream's next bytes is bounded by Timeout again, so a
 	// stalled upstream cannot hold a client forever. Zero means 30s.
@@ -56,7 +57,9 @@ type Config struct {
 	// forwards them untouched.
 	Signing Signing
 	// Logger receives one line per failed call (and, at debug level, one
-	// per successful call). Nil discards.
+	// per successful call). The lines carry no source location, even with
+	// slog's AddSource: the proxy skips looking up its caller. Nil
+	// discards.
 	Logger *slog.Logger
 	// Metrics counts every call; several Proxies may share one. Nil means
 	// no metrics.

@@ -78,7 +78,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	}
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
-	complete := ended
+	complete := ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
 	if !ended {
 		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
 	}
@@ -182,14 +182,10 @@ func (j *joinedBody) Read(p []byte) (int, error) {
 	}
 	n := copy(p, j.head)
 	j.head = j.head[n:]
-	if len(j.head) > 0 {
-		return n, nil
+	if len(j.head) == 0 {
+		j.release()
 	}
-	j.release()
-	// Fill the rest of p from the body in the same read, so that the
-	// bytes peeked do not cost the client a write of their own.
-	m, err := j.rest.Read(p[n:])
-	return n + m, err
+	return n, nil
 }
 
 func (j *joinedBody) Close() error {
@@ -354,9 +350,11 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 // could not tell) or limit bytes were read without an answer (verdict Pass:
 // too large to annotate). contentLength is the raw body's length, or -1 if
 // unknown: a short body of known length is read into a buffer of its size
-// (plus one byte, to see its end) and to its end, which costs one more
-// read that waits for nothing; any other body goes into a buffer lent by
-// peekBuffers (see release).
+// (plus one byte, to see its end) and to its end, which over HTTP/1 costs
+// one more read that waits for nothing (over HTTP/2 it waits for the end
+// of the stream, so the whole of a short body counts against the upstream
+// deadline); any other body goes into a buffer lent by peekBuffers (see
+// release).
 func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verdict, ended bool, _ error) {
 	var buf []byte
 	short := b.encoding == "" && contentLength >= 0 && contentLength < peekSize
@@ -382,8 +380,11 @@ func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verd
 		if err != nil {
 			return nil, 0, false, err
 		}
-		if short && int64(len(buf)) >= contentLength {
-			continue // all there: the next read sees the end
+		if short && int64(len(buf)) == contentLength {
+			// All there: the next read sees the end (a body longer
+			// than its Content-Length, from a RoundTripper that does
+			// not hold it to it, goes on as one of unknown length).
+			continue
 		}
 		if len(buf) >= next {
 			// Asking again only when the prefix has doubled keeps the
