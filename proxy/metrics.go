@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,6 +180,9 @@ func (m *Metrics) seriesOf(c *call) *callSeries {
 	if s, ok := m.series.Load(k); ok {
 		return s.(*callSeries)
 	}
+	// The action may point into the request's query or body (up to
+	// 1 MiB); a series kept for the life of the process keeps a copy.
+	k.action = strings.Clone(k.action)
 	s := &callSeries{calls: m.calls.WithLabelValues(k.action, string(k.outcome), k.category, strconv.FormatBool(k.retryable))}
 	if k.v2 {
 		s.migration = m.migration.WithLabelValues(k.action, k.successor)

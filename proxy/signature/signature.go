@@ -126,24 +126,27 @@ func Parse(raw string) (Params, error) {
 	return p, nil
 }
 
-// unescape form-decodes s ('+' → space, %XY → byte). base is the offset of
-// s within the raw input, used only for error detail.
-// Lookup returns the value of the first parameter called name in raw,
-// decoded as Parse decodes it, without building a Params: for a look at
-// one or two parameters of a call that is not otherwise parsed. ok is
-// false when no pair has the name or its value does not decode. Lookup
-// does not check the rest of raw; Parse does.
+// Lookup returns the value of the parameter called name in raw, decoded
+// as Parse decodes it, without building a Params: for a look at one or two
+// parameters of a call that is not otherwise parsed. A name given more
+// than once (which Parse refuses) counts with its last value, the one the
+// API's PHP backend reads. ok is false when no pair has the name or its
+// value does not decode. Lookup does not check the rest of raw; Parse does.
 func Lookup(raw, name string) (value string, ok bool) {
+	found := false
+	var last pair
 	for off := 0; off <= len(raw); {
 		pr := nextPair(raw, off)
 		off = pr.end + 1
-		if n, err := pr.name(raw); err != nil || n != name {
-			continue
+		if n, err := pr.name(raw); err == nil && n == name {
+			found, last = true, pr
 		}
-		v, err := pr.value(raw)
-		return v, err == nil
 	}
-	return "", false
+	if !found {
+		return "", false
+	}
+	v, err := last.value(raw)
+	return v, err == nil
 }
 
 // pair is one name=value pair of a parameter list, as offsets into it.
@@ -197,6 +200,8 @@ func (pr pair) value(raw string) (string, error) {
 	return unescape(raw[pr.eq+1:pr.end], pr.eq+1)
 }
 
+// unescape form-decodes s ('+' → space, %XY → byte). base is the offset of
+// s within the raw input, used only for error detail.
 func unescape(s string, base int) (string, error) {
 	i := strings.IndexAny(s, "%+")
 	if i < 0 {

@@ -418,7 +418,8 @@ func TestLookup(t *testing.T) {
 		{"Action&Nonce=1", "Action", "", true},        // no '='
 		{"x=%zz&Action=Go", "Action", "Go", true},     // another pair is malformed
 		{"Action=%zz", "Action", "", false},           // its own value is
-		{"Action=A&Action=B", "Action", "A", true},    // the first of duplicates
+		{"Action=A&Action=B", "Action", "B", true},    // the last of duplicates, as PHP reads them
+		{"Action=A&Action=%zz", "Action", "", false},  // and only the last
 		{"&&Action=A;B&", "Action", "A;B", true},      // ';' is an ordinary byte
 		{"action=lower", "Action", "", false},         // names are exact
 		{"", "Action", "", false},
