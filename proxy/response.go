@@ -18,10 +18,19 @@ import (
 	"github.com/cdnproxy/cdnproxy/annotate"
 )
 
-// peekSize is how much of a body the proxy reads before it first asks
-// annotate.Decide. API results put "code" in their first few dozen bytes,
-// so a success body costs one read of at most this much, then streams.
-const peekSize = 4 << 10
+// peekSize is the size of the buffers the proxy peeks into, before it
+// first asks annotate.Decide, for bodies of unknown length or of
+// shortSize and more. API results put "code" in their first few dozen
+// bytes, so a success body costs one read, then streams. The buffer is as
+// large as the ReverseProxy's copy buffer: the first read takes what the
+// upstream has ready (a TLS record is up to 16 KiB) in one piece, as the
+// copy would, instead of splitting it into one more read and one more
+// write to the client.
+const peekSize = copyBufferSize
+
+// shortSize bounds the bodies of known length that are read whole, into
+// a buffer of their own size, before the decision.
+const shortSize = 4 << 10
 
 // peekBuffers lends the peek buffers of bodies of unknown or large size.
 // A buffer goes back once its bytes have been passed on to the client;
@@ -357,7 +366,7 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 // release).
 func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verdict, ended bool, _ error) {
 	var buf []byte
-	short := b.encoding == "" && contentLength >= 0 && contentLength < peekSize
+	short := b.encoding == "" && contentLength >= 0 && contentLength < shortSize
 	if short {
 		buf = make([]byte, 0, contentLength+1)
 	} else {
