@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
@@ -69,8 +70,19 @@ type call struct {
 	text  *callTexts // set by texts, once the call has ended
 
 	mu      sync.Mutex
-	timer   *time.Timer // cancels the upstream exchange after the timeout
-	timeout bool        // the timer fired
+	timer   *time.Timer        // the upstream deadline: see armTimer and watchStream
+	cancel  context.CancelFunc // what the deadline calls
+	timeout bool               // the deadline fired
+	ended   bool               // the call is over: the timer is not set again
+	// While a body streams, the timer ticks every half timeout and looks
+	// at reads, which each streamBody read adds one to as it starts and
+	// as it ends (odd: a read waits for the upstream). A read seen waiting
+	// by three ticks in a row has waited at least the timeout.
+	streaming bool
+	tick      time.Duration
+	seen      uint64 // reads at the last tick
+	strikes   int    // ticks in a row that saw the read at seen waiting
+	reads     atomic.Uint64
 }
 
 // callKey is the context key for the *call of a request.
@@ -102,18 +114,43 @@ func callFrom(ctx context.Context) *call {
 func (c *call) armTimer(d time.Duration, cancel context.CancelFunc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.timer = time.AfterFunc(d, func() {
-		c.mu.Lock()
-		c.timeout = true
-		c.mu.Unlock()
-		cancel()
-	})
+	c.cancel = cancel
+	c.timer = time.AfterFunc(d, c.expire)
 }
 
-// disarmTimer stops the deadline: once the proxy has decided what to do
-// with the body (a streamed body then re-arms it for each wait, see
-// streamBody), between the reads of a streamed body, and when the call
-// ends.
+// expire is the deadline's timer: it cancels the exchange, unless a body
+// is streaming and no read of it has waited for the timeout yet, in which
+// case it looks again half a timeout later.
+func (c *call) expire() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	if c.streaming {
+		switch r := c.reads.Load(); {
+		case r%2 == 0: // no read waits
+			c.seen, c.strikes = r, 0
+		case r != c.seen: // a new read waits
+			c.seen, c.strikes = r, 1
+		default:
+			c.strikes++
+		}
+		if c.strikes < 3 {
+			c.timer.Reset(c.tick)
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.timeout = true
+	cancel := c.cancel
+	c.mu.Unlock()
+	cancel()
+}
+
+// disarmTimer stops the deadline, once the proxy has decided what to do
+// with the body; a streamed body then has it watch its reads (see
+// watchStream).
 func (c *call) disarmTimer() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -122,15 +159,29 @@ func (c *call) disarmTimer() {
 	}
 }
 
-// waitStarts re-arms the deadline for one read of a streamed body, which
-// disarmTimer ends: the upstream may stay silent for at most d in between.
-// Time spent writing to a slow client does not count.
-func (c *call) waitStarts(d time.Duration) {
+// endTimer stops the deadline for good, when the call ends.
+func (c *call) endTimer() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.ended, c.streaming = true, false
 	if c.timer != nil {
-		c.timer.Reset(d)
+		c.timer.Stop()
 	}
+}
+
+// watchStream has the deadline watch the reads of a streamed body: a read
+// that waits for the upstream for the timeout d (up to one and a half
+// times d, as the timer looks every half d) cancels the exchange. Time
+// spent writing to a slow client does not count, and a read costs two
+// atomic additions, not a timer reset.
+func (c *call) watchStream(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer == nil || c.ended {
+		return
+	}
+	c.streaming, c.tick, c.seen, c.strikes = true, d/2, c.reads.Load(), 0
+	c.timer.Reset(c.tick)
 }
 
 // timedOut reports whether the deadline fired.
@@ -184,18 +235,18 @@ func (c *call) fail(e *apiError, message string) {
 }
 
 // streamBody is a streamed response body: each read may wait for the
-// upstream at most the upstream timeout, and a read error (other than the
-// end) is recorded so that the call is not logged as a success.
+// upstream at most about the upstream timeout (see watchStream), and a
+// read error (other than the end) is recorded so that the call is not
+// logged as a success.
 type streamBody struct {
 	io.ReadCloser
-	c       *call
-	timeout time.Duration
+	c *call
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
-	b.c.waitStarts(b.timeout)
+	b.c.reads.Add(1) // waiting
 	n, err := b.ReadCloser.Read(p)
-	b.c.disarmTimer()
+	b.c.reads.Add(1) // not waiting
 	if err != nil && err != io.EOF && b.c.streamErr == nil {
 		b.c.streamErr = err
 	}

@@ -41,8 +41,10 @@ type Config struct {
 	// headers, and the start of the body (the whole of it for an error,
 	// and for any body under 4 KiB with a Content-Length).
 	// A success body then streams for as long as it takes, but each wait
-	// for the upstream's next bytes is bounded by Timeout again, so a
-	// stalled upstream cannot hold a client forever. Zero means 30s.
+	// for the upstream's next bytes is bounded by Timeout again (checked
+	// every half Timeout: a stalled read is cut off after between Timeout
+	// and 1.5 x Timeout), so a stalled upstream cannot hold a client
+	// forever. Zero means 30s.
 	Timeout time.Duration
 	// MaxBodyBytes is the largest response body the proxy will hold to
 	// annotate; a larger one passes through untouched. Zero means 1 MiB.
@@ -189,7 +191,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.armTimer(p.cfg.Timeout, cancel)
-	defer c.disarmTimer()
+	defer c.endTimer()
 	c.upstream.start = time.Now()
 	p.rp.ServeHTTP(cw, req)
 	if c.outcome == outcomeClientGone {

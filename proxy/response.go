@@ -130,13 +130,13 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // uncompressed body (for a compressed one the raw bytes are in b).
 //
 // From here the upstream timeout bounds each wait for the upstream's next
-// bytes instead of the whole exchange (see streamBody), so a large body
+// bytes instead of the whole exchange (see watchStream), so a large body
 // takes as long as it needs but a stalled one is cut off: the client then
 // sees a broken response, never a clean shorter one. An uncompressed body
 // that peek read to its end has nothing left to wait for: its upstream
 // body is closed at once, which frees the connection for the next call.
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
-	c.disarmTimer() // from here each wait for the upstream is bounded instead (streamBody)
+	c.disarmTimer() // from here each wait for the upstream is bounded instead (watchStream)
 	if c.timedOut() {
 		// The deadline fired before it could be disarmed: the body's
 		// context is canceled, so the stream would break off after a 200
@@ -167,7 +167,8 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		b.release(nil)
 	}
 	if !ended {
-		resp.Body = &streamBody{ReadCloser: resp.Body, c: c, timeout: p.cfg.Timeout}
+		resp.Body = &streamBody{ReadCloser: resp.Body, c: c}
+		c.watchStream(p.cfg.Timeout)
 	}
 	return nil
 }
