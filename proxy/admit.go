@@ -33,7 +33,8 @@ type inbound struct {
 // them when the call is to be re-signed, only Action and SecretId in
 // passthrough.
 func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
-	in := &inbound{r: r}
+	in := &c.in
+	in.r = r
 	switch {
 	case r.URL.Path == apiPath:
 		in.api = p.v2

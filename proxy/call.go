@@ -42,7 +42,9 @@ type call struct {
 	context.Context
 
 	id        string
-	idHeader  []string // []string{id}, shared by the headers that carry it; never modified
+	idHeader  []string  // id as a header value, shared by the headers that carry it; never modified
+	idValue   [1]string // idHeader's array, so that it costs no allocation of its own
+	in        inbound   // the admitted call (see admit)
 	w         countingWriter
 	start     time.Time
 	method    string
