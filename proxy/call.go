@@ -42,9 +42,11 @@ type call struct {
 	context.Context
 
 	id        string
-	idHeader  []string  // id as a header value, shared by the headers that carry it; never modified
-	idValue   [1]string // idHeader's array, so that it costs no allocation of its own
-	in        inbound   // the admitted call (see admit)
+	idHeader  []string   // id as a header value, shared by the headers that carry it; never modified
+	idValue   [1]string  // idHeader's array, so that it costs no allocation of its own
+	in        inbound    // the admitted call (see admit)
+	joined    joinedBody // the answer's body, when passed on with bytes already read
+	stream    streamBody // the answer's body, when it streams
 	w         countingWriter
 	start     time.Time
 	method    string

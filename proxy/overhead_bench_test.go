@@ -83,10 +83,14 @@ func overheadCells(tb testing.TB) []overheadCell {
 	return cells
 }
 
-// serve sends one call through the cell's handler and checks the answer.
+// serve sends one call through the cell's handler, with the headers Go's
+// HTTP client sends, and checks the answer.
 func (c overheadCell) serve(tb testing.TB) {
 	w := newDiscardWriter()
-	c.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, c.target, nil))
+	r := httptest.NewRequest(http.MethodGet, c.target, nil)
+	r.Header["User-Agent"] = []string{"Go-http-client/1.1"}
+	r.Header["Accept-Encoding"] = []string{"gzip"}
+	c.h.ServeHTTP(w, r)
 	if w.status != http.StatusOK || w.n < int64(c.size) {
 		tb.Fatalf("%s/%s: status %d, %d bytes; want 200 and at least %d bytes", c.body, c.proxy, w.status, w.n, c.size)
 	}

@@ -117,7 +117,8 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		return p.passOn(resp, c, &b, decoded)
 	}
 	resp.Body.Close()
-	resp.Body = &joinedBody{head: out, rest: http.NoBody}
+	c.joined = joinedBody{head: out, rest: http.NoBody}
+	resp.Body = &c.joined
 	resp.ContentLength = int64(len(out))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	delete(resp.Header, "Content-Encoding") // the annotated body is sent decoded
@@ -158,7 +159,8 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		resp.Body = http.NoBody
 	}
 	if len(head) > 0 {
-		j := &joinedBody{head: head, rest: resp.Body}
+		c.joined = joinedBody{head: head, rest: resp.Body}
+		j := &c.joined
 		if b.lent != nil && b.uses(head) {
 			j.lent, b.lent = b.lent, nil
 		}
@@ -167,7 +169,8 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		b.release(nil)
 	}
 	if !ended {
-		resp.Body = &streamBody{ReadCloser: resp.Body, c: c}
+		c.stream = streamBody{ReadCloser: resp.Body, c: c}
+		resp.Body = &c.stream
 		c.watchStream(p.cfg.Timeout)
 	}
 	return nil
