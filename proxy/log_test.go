@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,32 +16,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
-
-// obsLog is a log destination that tests can read while the proxy writes.
-type obsLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *obsLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *obsLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *obsLog) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf.Reset()
-}
 
 // obsFormats are the two log formats cdnproxy offers (CDNPROXY_LOG_FORMAT),
 // at debug level so that every call is logged.
@@ -111,7 +87,7 @@ func TestLogFailedCallFields(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out obsLog
+			var out logbuf.Buffer
 			cfg := Config{Upstream: obsURL(t, up.URL), Logger: slog.New(obsFormats[0].handler(&out))}
 			if tc.upstream != nil {
 				cfg.Upstream = tc.upstream
@@ -248,7 +224,7 @@ func TestLogNoSecrets(t *testing.T) {
 		}},
 	}
 
-	var out obsLog
+	var out logbuf.Buffer
 	failures := NewFailures(100, nil)
 	for _, format := range obsFormats {
 		for _, c := range calls {
@@ -318,7 +294,7 @@ func TestLogInjection(t *testing.T) {
 		for _, action := range actions {
 			t.Run(fmt.Sprintf("%s %q", format.name, action), func(t *testing.T) {
 				want := action
-				var out obsLog
+				var out logbuf.Buffer
 				p := obsNew(t, Config{Upstream: obsURL(t, up.URL), Logger: slog.New(format.handler(&out))})
 				obsServe(p, httptest.NewRequest(http.MethodGet, "/v2/index.php?Answer=hostile&Action="+url.QueryEscape(action), nil))
 				text := out.String()
@@ -404,7 +380,7 @@ func TestLogRequestIDReplaced(t *testing.T) {
 		{"too long", strings.Repeat("a", 129), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out obsLog
+			var out logbuf.Buffer
 			p := obsNew(t, Config{Upstream: obsURL(t, up.URL), Logger: slog.New(obsFormats[0].handler(&out))})
 			r := httptest.NewRequest(http.MethodGet, "/v2/index.php?Action=RefreshCdnUrl", nil)
 			r.Header["X-Request-Id"] = []string{tc.id}

@@ -14,11 +14,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -101,40 +101,18 @@ func mustURL(tb testing.TB, s string) *url.URL {
 	return u
 }
 
-// logBuffer collects log output; the proxy writes from its handler
-// goroutines while the test reads.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logBuffer collects the proxy's log (see logbuf).
+type logBuffer struct{ logbuf.Buffer }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines decodes the log's JSON lines.
+// lines decodes the log's JSON lines, failing the test on one that is not
+// JSON.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v: %s", err, line)
-		}
-		out = append(out, m)
+	lines, err := l.Lines()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return lines
 }
 
 // errorBody is the shape of the proxy's own answers.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -110,24 +111,6 @@ func (u *signUpstream) seen() (int, signSeen) {
 	return u.count, u.last
 }
 
-// signLog is a goroutine-safe buffer for the proxy's log.
-type signLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *signLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *signLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // signBodyRecorder is the proxy's transport in the sign tests: it records
 // whether each outbound request with a body could be sent again (GetBody)
 // and whether GetBody yields the body that was sent.
@@ -162,7 +145,7 @@ func (b *signBodyRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 type signEnv struct {
 	up     *signUpstream
 	proxy  *httptest.Server
-	log    *signLog
+	log    *logbuf.Buffer
 	bodies *signBodyRecorder
 	// captured is every response body the tests received.
 	mu       sync.Mutex
@@ -176,7 +159,7 @@ func newSignEnv(t *testing.T, mode proxy.SigningMode, token string) *signEnv {
 	t.Helper()
 	e := &signEnv{
 		up:     newSignUpstream(t, map[string]string{signUpstreamID: signUpstreamKey}),
-		log:    &signLog{},
+		log:    &logbuf.Buffer{},
 		bodies: &signBodyRecorder{next: proxy.NewTransport(4)},
 	}
 	upURL, _ := url.Parse(e.up.srv.URL)
@@ -826,10 +809,10 @@ func TestSigningNeverPrintsSecrets(t *testing.T) {
 	s := proxy.Signing{Mode: proxy.Resign, SecretID: signUpstreamID, SecretKey: signUpstreamKey,
 		ClientKeys: map[string]string{signClientID: signClientKey}, ClientToken: signToken}
 	cfg := proxy.Config{Signing: s}
-	var logged signLog
+	var logged logbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logged, nil))
 	logger.Info("config", "signing", s, "ptr", &s)
-	var text signLog
+	var text logbuf.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("config", "signing", s, "config", cfg)
 	for _, tc := range []struct{ name, out string }{
 		{"%v", fmt.Sprintf("%v", cfg)},

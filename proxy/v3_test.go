@@ -6,7 +6,6 @@ package proxy_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +28,7 @@ import (
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi3"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -47,31 +46,13 @@ const (
 // v3Now is the fixed clock of the proxy and the fake API.
 var v3Now = time.Unix(1700000000, 0)
 
-// v3Log is a goroutine-safe buffer for the proxy's log.
-type v3Log struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *v3Log) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *v3Log) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // v3Env is a proxy with both upstreams: the fake API 3.0 and an API 2.0
 // stand-in that answers every call with the documented 9110 error.
 type v3Env struct {
 	fake     *fakeapi3.Server
 	v2       *httptest.Server
 	proxy    *httptest.Server
-	log      *v3Log
+	log      *logbuf.Buffer
 	reg      *prometheus.Registry
 	failures *proxy.Failures
 }
@@ -83,7 +64,7 @@ func newV3Env(t *testing.T, mode proxy.SigningMode, token string) *v3Env {
 	e := &v3Env{
 		fake: fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{v3UpstreamID: v3UpstreamKey},
 			Now: func() time.Time { return v3Now }}),
-		log:      &v3Log{},
+		log:      &logbuf.Buffer{},
 		reg:      prometheus.NewRegistry(),
 		failures: proxy.NewFailures(100, nil),
 	}

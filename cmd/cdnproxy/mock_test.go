@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,11 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
@@ -35,27 +34,9 @@ const (
 	mockClientKey  = "clientkeyclientkeyclientkey"
 )
 
-// mockBuffer is an io.Writer safe for concurrent writes and reads.
-type mockBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *mockBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *mockBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // mockProcess is `cdnproxy` (any command) run in-process by run.
 type mockProcess struct {
-	stdout, stderr *mockBuffer
+	stdout, stderr *logbuf.Buffer
 	cancel         context.CancelFunc
 	done           chan error
 }
@@ -64,7 +45,7 @@ type mockProcess struct {
 func mockRun(t *testing.T, args []string, environ ...string) *mockProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &mockProcess{stdout: &mockBuffer{}, stderr: &mockBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	p := &mockProcess{stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- run(ctx, args, environ, strings.NewReader(""), p.stdout, p.stderr) }()
 	t.Cleanup(func() {
 		cancel()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 )
 
 // Polling bounds: how often and how many times a test asks before it
@@ -34,25 +34,6 @@ const (
 	onlineHostError = `{"code":4000,"message":"(9112)操作域名需要为【开启中】状态，请确认后重试","codeDesc":"InvalidParameter"}`
 	apiSuccess      = `{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[]}}`
 )
-
-// syncBuffer is an io.Writer safe for the concurrent writes of run's
-// logger and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment
 // ago.
@@ -119,8 +100,8 @@ func (a *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type instance struct {
 	api, admin string // host:port of the two listeners
 	environ    []string
-	stdout     *syncBuffer
-	stderr     *syncBuffer
+	stdout     *logbuf.Buffer
+	stderr     *logbuf.Buffer
 	cancel     context.CancelFunc
 	done       chan error
 }
@@ -133,8 +114,8 @@ func start(t *testing.T, upstream string, environ ...string) *instance {
 	in := &instance{
 		api:    freeAddr(t),
 		admin:  freeAddr(t),
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
+		stdout: &logbuf.Buffer{},
+		stderr: &logbuf.Buffer{},
 		done:   make(chan error, 1),
 	}
 	in.environ = append([]string{
@@ -218,22 +199,17 @@ func call(t *testing.T, in *instance, action string) (*http.Response, []byte) {
 }
 
 // logLines returns the JSON log lines written so far.
-func logLines(t *testing.T, out *syncBuffer) []map[string]any {
+func logLines(t *testing.T, out *logbuf.Buffer) []map[string]any {
 	t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(out.String()))
-	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("stdout line is not JSON: %v\n%s", err, sc.Text())
-		}
-		lines = append(lines, line)
+	lines, err := out.Lines()
+	if err != nil {
+		t.Fatalf("stdout: %v", err)
 	}
 	return lines
 }
 
 // waitForLog polls stdout for a log line that match accepts.
-func waitForLog(t *testing.T, out *syncBuffer, what string, match func(map[string]any) bool) map[string]any {
+func waitForLog(t *testing.T, out *logbuf.Buffer, what string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
 	for try := 0; try <= pollTries; try++ {
 		for _, line := range logLines(t, out) {
@@ -441,7 +417,7 @@ func TestRunBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api, admin := freeAddr(t), freeAddr(t)
-			var stdout, stderr syncBuffer
+			var stdout, stderr logbuf.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 )
 
 // processExit bounds the wait for the cdnproxy process to exit after
@@ -78,7 +80,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	bin := buildBinary(t)
 	upstream, api := newHoldAPI(t)
 	apiAddr, adminAddr := freeAddr(t), freeAddr(t)
-	var stdout, stderr syncBuffer
+	var stdout, stderr logbuf.Buffer
 	cmd := exec.Command(bin)
 	cmd.Env = []string{
 		"CDNPROXY_LISTEN_ADDR=" + apiAddr,

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
@@ -146,24 +147,6 @@ func (u *tlsUpstream) calls() (int, signature.Params) {
 	return u.count, u.last
 }
 
-// tlsBuffer is a goroutine-safe writer for run's output.
-type tlsBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *tlsBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *tlsBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // tlsFreeAddr returns a 127.0.0.1 address whose port was free a moment ago.
 func tlsFreeAddr(t *testing.T) string {
 	t.Helper()
@@ -178,10 +161,10 @@ func tlsFreeAddr(t *testing.T) string {
 // tlsStartProxy runs cdnproxy in-process with environ, waits until its
 // admin /healthz answers, and returns the API address. It is stopped, and
 // must have stopped cleanly, when the test ends.
-func tlsStartProxy(t *testing.T, environ ...string) (apiAddr string, out *tlsBuffer) {
+func tlsStartProxy(t *testing.T, environ ...string) (apiAddr string, out *logbuf.Buffer) {
 	t.Helper()
 	apiAddr, adminAddr := tlsFreeAddr(t), tlsFreeAddr(t)
-	out = &tlsBuffer{}
+	out = &logbuf.Buffer{}
 	environ = append([]string{"CDNPROXY_LISTEN_ADDR=" + apiAddr, "CDNPROXY_ADMIN_ADDR=" + adminAddr, "CDNPROXY_LOG_LEVEL=debug"}, environ...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

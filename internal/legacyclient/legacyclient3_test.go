@@ -16,6 +16,7 @@ import (
 
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi3"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -125,7 +126,7 @@ func TestTencentCloudSDKNodejsCdnThroughProxy(t *testing.T) {
 	}
 	fake := fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{v3UpstreamID: v3UpstreamKey}})
 	fakeURL, _ := url.Parse(fake.URL)
-	logBuf := &syncBuffer{}
+	logBuf := &logbuf.Buffer{}
 	p, err := proxy.New(proxy.Config{
 		// API 2.0 is not called here; any URL will do.
 		Upstream:   &url.URL{Scheme: "http", Host: "127.0.0.1:9"},

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -74,24 +75,6 @@ func (u *upstream) calls() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.count
-}
-
-// syncBuffer collects the proxy's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // result is one line of client.js's output.
@@ -162,7 +145,7 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 	upSrv := httptest.NewServer(up)
 	t.Cleanup(upSrv.Close)
 	upURL, _ := url.Parse(upSrv.URL)
-	logBuf := &syncBuffer{}
+	logBuf := &logbuf.Buffer{}
 	p, err := proxy.New(proxy.Config{
 		Upstream: upURL,
 		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi3"
+	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -85,24 +86,6 @@ func (r *recorder) exchange() exchange {
 	return r.last
 }
 
-// syncBuffer collects the proxy's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // annotatedError is Response.Error of an answer as the proxy annotates it.
 type annotatedError struct {
 	Response struct {
@@ -120,7 +103,7 @@ type annotatedError struct {
 func TestCommonClientThroughProxy(t *testing.T) {
 	fake := fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{upstreamID: upstreamKey}})
 	fakeURL, _ := url.Parse(fake.URL)
-	logBuf := &syncBuffer{}
+	logBuf := &logbuf.Buffer{}
 	p, err := proxy.New(proxy.Config{
 		// API 2.0 is not called here; any URL will do.
 		Upstream:   &url.URL{Scheme: "http", Host: "127.0.0.1:9"},
