@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"encoding/pem"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 )
 
 // The bodies the fake upstream answers, chosen by the call's body=
@@ -20,14 +21,7 @@ var bodyNames = []string{"success-200B", "success-100KB", "success-10MB", "error
 
 // makeBodies returns the bodies by name. Only the parent builds them: a
 // proxy process must not carry 10 MB of test data in its RSS.
-func makeBodies() map[string][]byte {
-	return map[string][]byte{
-		"success-200B":  []byte(`{"code":0,"message":"","codeDesc":"Success","data":{"count":2,"task_id":"1522134939950455","urls":["http://www.test.com/a.png","http://www.test.com/b.png"],"host":"www.test.com"}}`),
-		"success-100KB": successOf(100 << 10),
-		"success-10MB":  successOf(10 << 20),
-		"error-150B":    []byte(`{"code":4000,"message":"(9110)没有这个域名的信息 cdn no such host","codeDesc":"9110","data":{"host":"www.example.com","id":12345,"ttl":3600}}`),
-	}
-}
+func makeBodies() map[string][]byte { return fakeapi.BenchBodies() }
 
 // isLarge reports whether a body's calls take long enough (about a second
 // each at 64 clients) that its cells need the longer -dlarge.
@@ -36,23 +30,6 @@ func isLarge(body string) bool { return body == "success-10MB" }
 // isError reports whether a body is an API error, which cdnproxy
 // annotates.
 func isError(body string) bool { return body == "error-150B" }
-
-// successOf returns a success body of exactly size bytes: a
-// DescribeCdnHosts-like list of hosts, padded.
-func successOf(size int) []byte {
-	const head, tail = `{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[`, `]}}`
-	const host = `{"id":1234567,"host":"www.example.com","status":4,"origin":["1.2.3.4"],"cache":[[0,"all",1000]]}`
-	b := make([]byte, 0, size)
-	b = append(b, head...)
-	for len(b)+len(host)+1+len(tail) <= size {
-		if len(b) > len(head) {
-			b = append(b, ',')
-		}
-		b = append(b, host...)
-	}
-	b = append(b, bytes.Repeat([]byte(" "), size-len(b)-len(tail))...)
-	return append(b, tail...)
-}
 
 // upstream is the fake API: HTTPS on loopback, HTTP/1.1 only, answering
 // from memory, counting TLS handshakes. Its connections never time out,

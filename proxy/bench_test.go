@@ -1,7 +1,6 @@
 package proxy_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,48 +13,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// The bodies of the benchmarks: API 2.0 results of typical and large
-// sizes, with "code" first as the API writes it.
+// The bodies of the benchmarks (see fakeapi.BenchBodies).
 var (
-	benchSuccess200   = []byte(`{"code":0,"message":"","codeDesc":"Success","data":{"count":2,"task_id":"1522134939950455","urls":["http://www.test.com/a.png","http://www.test.com/b.png"],"host":"www.test.com"}}`)
-	benchError150     = []byte(`{"code":4000,"message":"(9110)没有这个域名的信息 cdn no such host","codeDesc":"9110","data":{"host":"www.example.com","id":12345,"ttl":3600}}`)
-	benchSuccess100KB = benchSuccessOf(100 << 10)
-	benchSuccess10MB  = benchSuccessOf(10 << 20)
+	benchBodies       = fakeapi.BenchBodies()
+	benchSuccess200   = benchBodies["success-200B"]
+	benchError150     = benchBodies["error-150B"]
+	benchSuccess100KB = benchBodies["success-100KB"]
+	benchSuccess10MB  = benchBodies["success-10MB"]
 )
-
-// benchSuccessOf returns a success body of exactly size bytes: a
-// DescribeCdnHosts-like list of hosts, padded.
-func benchSuccessOf(size int) []byte {
-	const head, tail = `{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[`, `]}}`
-	const host = `{"id":1234567,"host":"www.example.com","status":4,"origin":["1.2.3.4"],"cache":[[0,"all",1000]]}`
-	b := make([]byte, 0, size)
-	b = append(b, head...)
-	for len(b)+len(host)+1+len(tail) <= size {
-		if len(b) > len(head) {
-			b = append(b, ',')
-		}
-		b = append(b, host...)
-	}
-	b = append(b, bytes.Repeat([]byte(" "), size-len(b)-len(tail))...)
-	return append(b, tail...)
-}
 
 // benchUpstream serves the bodies above from memory, chosen by the query
 // parameter body=, each with its Content-Length.
 func benchUpstream(tb testing.TB) *url.URL {
 	tb.Helper()
-	bodies := map[string][]byte{
-		"success-200B":  benchSuccess200,
-		"success-100KB": benchSuccess100KB,
-		"success-10MB":  benchSuccess10MB,
-		"error-150B":    benchError150,
-	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := bodies[r.URL.Query().Get("body")]
+		body := benchBodies[r.URL.Query().Get("body")]
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
