@@ -113,18 +113,6 @@ func startMock(t *testing.T, environ ...string) (p *mockProcess, api, admin stri
 	return p, api, admin
 }
 
-// mockFreeAddr returns a 127.0.0.1 address whose port was free a moment
-// ago (the proxy's configuration refuses port 0 twice).
-func mockFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // mockHTTP is the tests' HTTP client.
 var mockHTTP = &http.Client{Timeout: 30 * time.Second}
 
@@ -272,7 +260,7 @@ func TestMockThroughProxy(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, mock.stdout)
 		}
 	}
-	proxyAddr, proxyAdmin := mockFreeAddr(t), mockFreeAddr(t)
+	proxyAddr, proxyAdmin := freeAddr(t), freeAddr(t)
 	proxyRun := mockRun(t, nil,
 		"CDNPROXY_LISTEN_ADDR="+proxyAddr,
 		"CDNPROXY_ADMIN_ADDR="+proxyAdmin,

@@ -147,23 +147,12 @@ func (u *tlsUpstream) calls() (int, signature.Params) {
 	return u.count, u.last
 }
 
-// tlsFreeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func tlsFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // tlsStartProxy runs cdnproxy in-process with environ, waits until its
 // admin /healthz answers, and returns the API address. It is stopped, and
 // must have stopped cleanly, when the test ends.
 func tlsStartProxy(t *testing.T, environ ...string) (apiAddr string, out *logbuf.Buffer) {
 	t.Helper()
-	apiAddr, adminAddr := tlsFreeAddr(t), tlsFreeAddr(t)
+	apiAddr, adminAddr := freeAddr(t), freeAddr(t)
 	out = &logbuf.Buffer{}
 	environ = append([]string{"CDNPROXY_LISTEN_ADDR=" + apiAddr, "CDNPROXY_ADMIN_ADDR=" + adminAddr, "CDNPROXY_LOG_LEVEL=debug"}, environ...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -356,7 +345,7 @@ func TestTLSBadKeyPair(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			environ := []string{
-				"CDNPROXY_LISTEN_ADDR=" + tlsFreeAddr(t), "CDNPROXY_ADMIN_ADDR=" + tlsFreeAddr(t),
+				"CDNPROXY_LISTEN_ADDR=" + freeAddr(t), "CDNPROXY_ADMIN_ADDR=" + freeAddr(t),
 				"CDNPROXY_TLS_CERT_FILE=" + tc.cert, "CDNPROXY_TLS_KEY_FILE=" + tc.key,
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
