@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestCommandRuns builds the command and runs the side-by-side benchmark
+// the README names, cut down to a second or two: plain and passthrough on
+// the 200 B success and the error body. It checks that every cell ran
+// without a failed call, that the handshakes and the issue's target checks
+// are printed, and nothing about the figures themselves, which depend on
+// the machine.
+func TestCommandRuns(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "bench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-runs", "1", "-d", "300ms", "-slice", "150ms", "-warmup", "50ms",
+		"-bodies", "success-200B,error-150B", "-proxies", "plain,passthrough").CombinedOutput()
+	text := string(out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, text)
+	}
+	head := regexp.MustCompile(`(?m)^ *body +proxy +req/s`).FindStringIndex(text)
+	if head == nil {
+		t.Fatalf("no table in the output:\n%s", text)
+	}
+	table := text[head[0]:]
+	for _, cell := range []string{"success-200B +plain", "success-200B +passthrough", "error-150B +plain", "error-150B +passthrough"} {
+		// The last column is the number of failed calls.
+		row := regexp.MustCompile(`(?m)^ *` + cell + ` .* (\d+)$`).FindStringSubmatch(table)
+		if row == nil {
+			t.Errorf("no row %q in the table:\n%s", cell, table)
+		} else if row[1] != "0" {
+			t.Errorf("row %q: %s failed calls", cell, row[1])
+		}
+	}
+	for _, want := range []string{"TLS handshakes at the upstream", "Targets (issue 7):", "passthrough success-200B  throughput"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in the output:\n%s", want, text)
+		}
+	}
+}
