@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
+	"github.com/cdnproxy/cdnproxy/internal/loadtest"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -443,27 +444,6 @@ func hugeBody(prefix, suffix string, size int64) io.Reader {
 	return io.MultiReader(strings.NewReader(prefix), io.MultiReader(blocks...), strings.NewReader(suffix))
 }
 
-// sameStream reports whether a and b yield the same bytes, and how many
-// bytes a yielded.
-func sameStream(a, b io.Reader) (int64, bool, error) {
-	bufA, bufB := make([]byte, 32<<10), make([]byte, 32<<10)
-	var n int64
-	for {
-		na, errA := io.ReadFull(a, bufA)
-		n += int64(na)
-		if errA != nil && errA != io.EOF && errA != io.ErrUnexpectedEOF {
-			return n, false, errA
-		}
-		nb, _ := io.ReadFull(b, bufB)
-		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
-			return n, false, nil
-		}
-		if na < len(bufA) {
-			return n, true, nil
-		}
-	}
-}
-
 // TestHugeBodyMemory streams 100 MB upstream bodies, a success and an
 // error (too large to annotate), through the proxy: the client gets
 // exactly the upstream's bytes, and the heap of this process (proxy,
@@ -518,7 +498,7 @@ func TestHugeBodyMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			n, same, err := sameStream(resp.Body, hugeBody(tt.prefix, tt.suffix, size))
+			n, same, err := loadtest.SameStream(resp.Body, hugeBody(tt.prefix, tt.suffix, size))
 			close(stop)
 			wg.Wait()
 			if got, want := resp.StatusCode, 200; got != want {

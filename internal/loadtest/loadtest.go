@@ -445,10 +445,20 @@ func short(m map[string]any) map[string]any {
 // buffers are a worker's two comparison buffers.
 type buffers struct{ a, b []byte }
 
-// sameStream reports whether a yields exactly the bytes of b, and how
-// many bytes it read from a.
+// sameStream is SameStream with the worker's buffers.
 func (bufs *buffers) sameStream(a, b io.Reader) (int64, bool, error) {
-	bufA, bufB := bufs.a, bufs.b
+	return sameStream(a, b, bufs.a, bufs.b)
+}
+
+// SameStream reports whether a yields exactly the bytes of b, and how many
+// bytes it read from a, comparing them 32 KiB at a time so that bodies of
+// any size cost the same memory. An error is a's read error.
+func SameStream(a, b io.Reader) (int64, bool, error) {
+	return sameStream(a, b, make([]byte, 32<<10), make([]byte, 32<<10))
+}
+
+// sameStream is SameStream with the buffers given, of equal length.
+func sameStream(a, b io.Reader, bufA, bufB []byte) (int64, bool, error) {
 	var n int64
 	for {
 		na, errA := io.ReadFull(a, bufA)
