@@ -9,8 +9,8 @@ import (
 )
 
 // TestCommandRuns builds the command and runs the side-by-side benchmark
-// the README names, cut down to a second or two: plain and passthrough on
-// the 200 B success and the error body. It checks that every cell ran
+// the README names, cut down to a second or two: plain, passthrough and
+// the two floors (see floor.go) on the 200 B success and the error body. It checks that every cell ran
 // without a failed call, that the handshakes and the issue's target checks
 // are printed, and nothing about the figures themselves, which depend on
 // the machine.
@@ -20,7 +20,7 @@ func TestCommandRuns(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "-runs", "1", "-d", "300ms", "-slice", "150ms", "-warmup", "50ms",
-		"-bodies", "success-200B,error-150B", "-proxies", "plain,passthrough").CombinedOutput()
+		"-bodies", "success-200B,error-150B", "-proxies", "plain,passthrough,plain-floor,plain-floor-log").CombinedOutput()
 	text := string(out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, text)
@@ -30,7 +30,13 @@ func TestCommandRuns(t *testing.T) {
 		t.Fatalf("no table in the output:\n%s", text)
 	}
 	table := text[head[0]:]
-	for _, cell := range []string{"success-200B +plain", "success-200B +passthrough", "error-150B +plain", "error-150B +passthrough"} {
+	var cells []string
+	for _, body := range []string{"success-200B", "error-150B"} {
+		for _, kind := range []string{"plain", "passthrough", "plain-floor", "plain-floor-log"} {
+			cells = append(cells, body+" +"+kind)
+		}
+	}
+	for _, cell := range cells {
 		// The last column is the number of failed calls.
 		row := regexp.MustCompile(`(?m)^ *` + cell + ` .* (\d+)$`).FindStringSubmatch(table)
 		if row == nil {

@@ -10,6 +10,12 @@
 //	plain-nopool   (only with -proxies) plain without the buffer pool
 //	plain-default  (only with -proxies) an httputil.ReverseProxy as it
 //	               comes: http.DefaultTransport, no buffer pool
+//	plain-floor    (only with -proxies) plain plus what any proxy in
+//	               cdnproxy's place does on every call: a request id, an
+//	               upstream deadline, in-flight, counter and histogram
+//	               metrics (see floor.go)
+//	plain-floor-log  (only with -proxies) plain-floor plus one JSON log
+//	               line per call, as cdnproxy writes for a failed call
 //
 // for success bodies of 200 B, 100 KB and 10 MB and for a 150-byte error
 // body. It prints throughput, p50/p99 latency, the ratio to plain, the p99

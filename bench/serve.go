@@ -31,7 +31,7 @@ import (
 // default), and plain-default is an httputil.ReverseProxy as it comes:
 // that and http.DefaultTransport (2 idle connections per host).
 var (
-	allProxies     = []string{"plain", "plain-nopool", "passthrough", "resign", "plain-default"}
+	allProxies     = []string{"plain", "plain-nopool", "passthrough", "resign", "plain-default", "plain-floor", "plain-floor-log"}
 	defaultProxies = []string{"plain", "passthrough", "resign"}
 )
 
@@ -132,6 +132,8 @@ func newProxy(kind string, upstream *url.URL, maxIdle int, logger *slog.Logger) 
 		return &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 		}, nil
+	case "plain-floor", "plain-floor-log":
+		return newFloor(upstream, maxIdle, logger, kind == "plain-floor-log"), nil
 	case "passthrough", "resign":
 	default:
 		return nil, fmt.Errorf("-serve: unknown proxy %q", kind)
