@@ -47,6 +47,36 @@ var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 // the client.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
+	if err := p.decide(resp, c); err != nil {
+		return err
+	}
+	if c.w.ResponseWriter != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		handOver(c.w.Header(), resp)
+	}
+	return nil
+}
+
+// handOver moves the answer's header fields into the client's header,
+// where ReverseProxy would copy them after ModifyResponse, value by value
+// (an allocation each). The answer's header is not used again, so its
+// values can move as they are. ReverseProxy then has nothing to copy,
+// and no Content-Type to parse for server-sent events: an event stream
+// has no Content-Length, and a body without one is flushed at each write
+// all the same. A 101 answer keeps its header, which the protocol switch
+// reads.
+func handOver(dst http.Header, resp *http.Response) {
+	for k, v := range resp.Header {
+		if old, ok := dst[k]; ok {
+			dst[k] = append(old, v...)
+		} else {
+			dst[k] = v
+		}
+	}
+	resp.Header = nil
+}
+
+// decide is modifyResponse's decision about the body, for the call c.
+func (p *Proxy) decide(resp *http.Response, c *call) error {
 	c.upstream.status = resp.StatusCode
 	// The proxy's own request id replaces any the upstream sent. It is
 	// set on the upstream's answer, not on the writer earlier, because
@@ -229,15 +259,15 @@ func hasBody(resp *http.Response) bool {
 // mayBeJSON reports whether a Content-Type admits a JSON body. API 2.0's
 // content type is undocumented (its PHP backend may well say text/html),
 // so absence and any textual or JSON type qualify; images, archives and
-// the like do not.
+// the like do not, nor does a value mime.ParseMediaType rejects.
 func mayBeJSON(contentType string) bool {
 	if contentType == "" {
 		return true
 	}
-	mt, ok := bareMediaType(contentType)
+	mt, ok := simpleMediaType(contentType)
 	if !ok {
-		// Parameters, or something unusual: mime checks it all (at the
-		// price of a map for the parameters).
+		// Something less common: mime checks it all (at the price of a
+		// map for the parameters).
 		var err error
 		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
 			return false
@@ -246,10 +276,38 @@ func mayBeJSON(contentType string) bool {
 	return strings.HasPrefix(mt, "text/") || strings.Contains(mt, "json") || strings.Contains(mt, "javascript")
 }
 
+// simpleMediaType returns the media type of the common Content-Types, a
+// bare type ("application/json") or one with a single plain parameter
+// ("application/json; charset=utf-8"), lower-cased, when contentType is
+// one; mime.ParseMediaType accepts these and returns the same type.
+func simpleMediaType(contentType string) (string, bool) {
+	param := ""
+	if i := strings.IndexByte(contentType, ';'); i >= 0 {
+		contentType, param = contentType[:i], contentType[i+1:]
+		name, value, ok := strings.Cut(strings.TrimSpace(param), "=")
+		if !ok || !isToken(name) || !isToken(value) {
+			return "", false
+		}
+	}
+	return bareMediaType(contentType)
+}
+
+// isToken reports whether s is a non-empty MIME token (RFC 2045): no
+// spaces, controls or tspecials.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // bareMediaType returns a Content-Type without parameters, such as
 // "application/json", lower-cased, when it is one: two tokens around a
 // slash, nothing else but surrounding spaces. It answers as
-// mime.ParseMediaType would, without allocating.
+// mime.ParseMediaType would, without allocating (unless the type has
+// upper-case letters).
 func bareMediaType(contentType string) (string, bool) {
 	s := strings.TrimSpace(contentType)
 	slash := strings.IndexByte(s, '/')

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,4 +37,61 @@ func TestPassOnAfterDeadline(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mayBeJSONCases pin which Content-Types get their body inspected: none,
+// any text, JSON or JavaScript type, whatever its parameters; not binary
+// types, nor values that mime.ParseMediaType rejects.
+var mayBeJSONCases = []struct {
+	contentType string
+	want        bool
+}{
+	{"", true},
+	{"application/json", true},
+	{"application/json; charset=utf-8", true},
+	{"Application/JSON;charset=UTF-8", true},
+	{" text/html ; charset=UTF-8 ", true},
+	{"text/html; charset = UTF-8", true},
+	{`text/html; charset="utf-8"`, true},
+	{"application/json; charset=utf-8; q=1", true},
+	{"application/problem+json", true},
+	{"application/javascript", true},
+	{"text/plain;", true},
+	{"text/html; charset", false},
+	{"application/json;;=;", false},
+	{"application/json; a=1; a=2", false},
+	{"image/png", false},
+	{"application/octet-stream; x=1", false},
+	{"application/zip", false},
+	{"json", true}, // mime takes a bare token (a disposition) as a type
+	{"attachment", false},
+	{"/json", false},
+	{"application/", false},
+	{"application/json x", false},
+	{"; charset=utf-8", false},
+}
+
+func TestMayBeJSON(t *testing.T) {
+	for _, tt := range mayBeJSONCases {
+		if got := mayBeJSON(tt.contentType); got != tt.want {
+			t.Errorf("mayBeJSON(%q) = %v, want %v", tt.contentType, got, tt.want)
+		}
+	}
+}
+
+// FuzzMayBeJSON checks the allocation-free path of mayBeJSON against
+// mime.ParseMediaType, which decides on its own for everything else.
+func FuzzMayBeJSON(f *testing.F) {
+	for _, tt := range mayBeJSONCases {
+		f.Add(tt.contentType)
+	}
+	f.Fuzz(func(t *testing.T, contentType string) {
+		want := contentType == ""
+		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+			want = strings.HasPrefix(mt, "text/") || strings.Contains(mt, "json") || strings.Contains(mt, "javascript")
+		}
+		if got := mayBeJSON(contentType); got != want {
+			t.Errorf("mayBeJSON(%q) = %v; by mime.ParseMediaType: %v", contentType, got, want)
+		}
+	})
 }

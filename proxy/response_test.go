@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -603,4 +604,87 @@ func decodeAs(wire []byte, encoding string) ([]byte, bool) {
 	}
 	out, err := io.ReadAll(r)
 	return out, err == nil
+}
+
+// TestHeadersAsPlain checks that the client gets the upstream's header
+// fields and trailers as a plain httputil.ReverseProxy delivers them:
+// repeated fields in order, hop-by-hop ones removed, trailers announced
+// and sent; cdnproxy only adds X-Request-Id and, on an annotated body,
+// changes Content-Length.
+func TestHeadersAsPlain(t *testing.T) {
+	bodies := map[string]string{
+		"success": `{"code":0,"message":"","codeDesc":"Success","data":{}}`,
+		"error":   `{"code":4000,"message":"(9110)no such host","codeDesc":"9110"}`,
+		"large":   `{"code":0,"data":"` + strings.Repeat("x", 100<<10) + `"}`,
+	}
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Set-Cookie"] = []string{"a=1", "b=2"}
+		h["Vary"] = []string{"Accept-Encoding", "Origin"}
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Upstream", "yes")
+		h.Set("Connection", "X-Hop")
+		h.Set("X-Hop", "dropped")
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		action := r.URL.Query().Get("Action")
+		switch action {
+		case "none":
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case "trailer":
+			h.Set("Trailer", "X-Checksum")
+			io.WriteString(w, bodies["success"])
+			h.Set("X-Checksum", "abc")
+			return
+		}
+		io.WriteString(w, bodies[action])
+	}))
+	defer upstream.Close()
+	u := mustURL(t, upstream.URL)
+	p, err := proxy.New(proxy.Config{Upstream: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdn := httptest.NewServer(p)
+	defer cdn.Close()
+	plain := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }})
+	defer plain.Close()
+
+	get := func(base, action string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+"/v2/index.php?Action="+action, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return do(t, req)
+	}
+	for _, action := range []string{"success", "error", "large", "none", "trailer"} {
+		t.Run(action, func(t *testing.T) {
+			want, wantBody := get(plain.URL, action)
+			got, gotBody := get(cdn.URL, action)
+			if got.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+			for _, h := range []http.Header{want.Header, got.Header} {
+				delete(h, "Date")
+				delete(h, "X-Request-Id")
+			}
+			if action == "error" {
+				if len(gotBody) <= len(wantBody) || got.Header.Get("Content-Length") != strconv.Itoa(len(gotBody)) {
+					t.Errorf("annotated body of %d bytes, Content-Length %q", len(gotBody), got.Header.Get("Content-Length"))
+				}
+				delete(want.Header, "Content-Length")
+				delete(got.Header, "Content-Length")
+			}
+			if !reflect.DeepEqual(got.Header, want.Header) {
+				t.Errorf("header:\n got %v\nwant %v", got.Header, want.Header)
+			}
+			if !reflect.DeepEqual(got.Trailer, want.Trailer) {
+				t.Errorf("trailer: got %v, want %v", got.Trailer, want.Trailer)
+			}
+			if action == "trailer" && got.Trailer.Get("X-Checksum") != "abc" {
+				t.Errorf("trailer X-Checksum = %q, want abc", got.Trailer.Get("X-Checksum"))
+			}
+		})
+	}
 }
