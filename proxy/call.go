@@ -41,21 +41,22 @@ func (o outcome) failed() bool {
 type call struct {
 	context.Context
 
-	id        string
-	idHeader  []string   // id as a header value, shared by the headers that carry it; never modified
-	idValue   [1]string  // idHeader's array, so that it costs no allocation of its own
-	in        inbound    // the admitted call (see admit)
-	joined    joinedBody // the answer's body, when passed on with bytes already read
-	stream    streamBody // the answer's body, when it streams
-	w         countingWriter
-	start     time.Time
-	method    string
-	client    string
-	action    string
-	secretID  string // as the client sent it; masked when logged
-	gen       int    // API generation: 2 or 3; 0 until admitted
-	successor string // the API 3.0 action that replaces a 2.0 call's action
-	api       *api   // the generation's settings, once admitted
+	id           string
+	idFromClient bool       // id is the client's X-Request-Id, not one of the proxy's
+	idHeader     []string   // id as a header value, shared by the headers that carry it; never modified
+	idValue      [1]string  // idHeader's array, so that it costs no allocation of its own
+	in           inbound    // the admitted call (see admit)
+	joined       joinedBody // the answer's body, when passed on with bytes already read
+	stream       streamBody // the answer's body, when it streams
+	w            countingWriter
+	start        time.Time
+	method       string
+	client       string
+	action       string
+	secretID     string // as the client sent it; masked when logged
+	gen          int    // API generation: 2 or 3; 0 until admitted
+	successor    string // the API 3.0 action that replaces a 2.0 call's action
+	api          *api   // the generation's settings, once admitted
 
 	outcome     outcome
 	status      int             // status written to the client
@@ -70,8 +71,9 @@ type call struct {
 		duration time.Duration // to the decision about the body
 		status   int
 	}
-	bytes int64
-	text  *callTexts // set by texts, once the call has ended
+	bytes   int64
+	text    callTexts // filled in by texts, once the call has ended
+	hasText bool      // text is filled in
 
 	mu      sync.Mutex
 	timer   *time.Timer        // the upstream deadline: see armTimer and watchStream

@@ -46,7 +46,7 @@ type failure struct {
 	Successor   string    `json:"successor,omitempty"`
 	UpstreamID  string    `json:"upstreamRequestId,omitempty"`
 	Code        string    `json:"code"`
-	ModuleCode  *int      `json:"moduleCode,omitempty"`
+	ModuleCode  *int      `json:"moduleCode,omitempty"` // set by view, from module
 	CodeDesc    string    `json:"codeDesc"`
 	Category    string    `json:"category"`
 	Retryable   bool      `json:"retryable"`
@@ -55,6 +55,11 @@ type failure struct {
 	Status      int       `json:"status"`
 	TotalMs     float64   `json:"totalMs"`
 	SecretID    string    `json:"secretId"`
+
+	// The module code as the ring keeps it: a pointer per failed call
+	// would be one more allocation on the hot path.
+	module    int
+	hasModule bool
 }
 
 // minuteCounts counts the failures of one minute.
@@ -106,10 +111,10 @@ func (f *Failures) record(c *call, total time.Duration) {
 	}
 	r, t := c.result, c.texts()
 	e := failure{
-		// The id and the action may point into the request, the code and
-		// texts are the call's own (see callTexts): copy the former, so
-		// that a kept call holds nothing of its request.
-		RequestID:   strings.Clone(t.id),
+		// A client's id and the action may point into the request, the
+		// code and texts are the call's own (see callTexts): copy the
+		// former, so that a kept call holds nothing of its request.
+		RequestID:   t.id,
 		Outcome:     string(c.outcome),
 		Action:      strings.Clone(t.action),
 		API:         apiLabel(c.gen),
@@ -124,10 +129,11 @@ func (f *Failures) record(c *call, total time.Duration) {
 		Status:      c.status,
 		TotalMs:     ms(total),
 		SecretID:    t.secretID,
+		module:      r.ModuleCode,
+		hasModule:   r.HasModuleCode,
 	}
-	if r.HasModuleCode {
-		mc := r.ModuleCode
-		e.ModuleCode = &mc
+	if c.idFromClient {
+		e.RequestID = strings.Clone(t.id)
 	}
 	key := codeKey{code: e.Code, module: r.ModuleCode, hasModule: r.HasModuleCode, category: e.Category}
 
@@ -191,7 +197,12 @@ func (f *Failures) view() failuresView {
 	v := failuresView{Now: now, Size: f.size, Recent: make([]failure, 0, len(f.ring))}
 	for i := range len(f.ring) {
 		// f.next-1 is the newest; walk backwards around the ring.
-		v.Recent = append(v.Recent, f.ring[(f.next-1-i+2*len(f.ring))%len(f.ring)])
+		e := f.ring[(f.next-1-i+2*len(f.ring))%len(f.ring)]
+		if e.hasModule {
+			mc := e.module
+			e.ModuleCode = &mc
+		}
+		v.Recent = append(v.Recent, e)
 	}
 
 	current := now.Unix() / 60

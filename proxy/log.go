@@ -92,11 +92,12 @@ type callTexts struct {
 
 // texts returns the call's callTexts, working them out on first use.
 func (c *call) texts() *callTexts {
-	if c.text != nil {
-		return c.text
+	t := &c.text
+	if c.hasText {
+		return t
 	}
 	r := c.result
-	t := &callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
+	*t = callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		t.code = cut(r.CodeText())
 		t.codeDesc, t.message = cut(c.codeDesc), cut(c.message)
@@ -105,7 +106,7 @@ func (c *call) texts() *callTexts {
 		}
 	}
 	t.upstreamID = cut(r.RequestID())
-	c.text = t
+	c.hasText = true
 	return t
 }
 

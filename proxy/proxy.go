@@ -162,7 +162,8 @@ func New(cfg Config) (*Proxy, error) {
 
 // ServeHTTP handles one API call from start to finish.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{id: requestID(r.Header.Get("X-Request-Id")), start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
+	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
+	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idValue[0] = c.id
 	c.idHeader = c.idValue[:]
 	c.w = countingWriter{ResponseWriter: w, c: c}

@@ -9,16 +9,17 @@ import (
 const maxRequestID = 128
 
 // requestID returns the client's X-Request-Id when it is sane (1 to 128
-// characters of letters, digits and "-_.:"), or a fresh random id. An id
-// with anything else in it is replaced, never cleaned up, so it cannot
-// carry log-breaking characters into the log line or the upstream call.
-func requestID(fromClient string) string {
+// characters of letters, digits and "-_.:"), or a fresh random id; ok
+// reports the former. An id with anything else in it is replaced, never
+// cleaned up, so it cannot carry log-breaking characters into the log
+// line or the upstream call.
+func requestID(fromClient string) (id string, ok bool) {
 	if saneID(fromClient) {
-		return fromClient
+		return fromClient, true
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:]), false
 }
 
 // saneID reports whether id may be used as a request id.
