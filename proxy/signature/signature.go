@@ -136,17 +136,40 @@ func Lookup(raw, name string) (value string, ok bool) {
 	found := false
 	var last pair
 	for off := 0; off <= len(raw); {
-		pr := nextPair(raw, off)
-		off = pr.end + 1
-		if n, err := pr.name(raw); err == nil && n == name {
-			found, last = true, pr
+		// A pair's name is read byte by byte (names are short), its
+		// value skipped with IndexByte, and only a pair whose name
+		// matches is scanned in full (nextPair).
+		i, escaped := off, false
+		for ; i < len(raw) && raw[i] != '=' && raw[i] != '&'; i++ {
+			if raw[i] == '%' || raw[i] == '+' {
+				escaped = true
+			}
 		}
+		if n := raw[off:i]; !escaped && n == name || escaped && decodesTo(n, off, name) {
+			found, last = true, nextPair(raw, off)
+		}
+		end := i
+		if i < len(raw) && raw[i] == '=' {
+			if end = strings.IndexByte(raw[i:], '&'); end < 0 {
+				end = len(raw)
+			} else {
+				end += i
+			}
+		}
+		off = end + 1
 	}
 	if !found {
 		return "", false
 	}
 	v, err := last.value(raw)
 	return v, err == nil
+}
+
+// decodesTo reports whether the escaped name n, at offset off of its
+// parameter list, decodes to name.
+func decodesTo(n string, off int, name string) bool {
+	d, err := unescape(n, off)
+	return err == nil && d == name
 }
 
 // pair is one name=value pair of a parameter list, as offsets into it.

@@ -615,18 +615,40 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// benchQueries are the parameter lists the Parse and Lookup benchmarks
+// read: the documentation's example, and two purge calls.
+var benchQueries = []struct{ name, query string }{
+	{"doc", vectors[0].query + "&Signature=bWMMAR1eFGjZ5KWbfxTlBiLiNLc%3D"},
+	{"20urls", "Action=RefreshCdnUrl&Nonce=1&SecretId=" + docID + "&Timestamp=1463122059&Signature=bWMMAR1eFGjZ5KWbfxTlBiLiNLc%3D&" + manyParams(20, "&")},
+	{"1000urls", "Action=RefreshCdnUrl&Nonce=1&SecretId=" + docID + "&Timestamp=1463122059&" + manyParams(1000, "&")},
+}
+
 func BenchmarkParse(b *testing.B) {
-	for _, tc := range []struct{ name, query string }{
-		{"doc", vectors[0].query + "&Signature=bWMMAR1eFGjZ5KWbfxTlBiLiNLc%3D"},
-		{"20urls", "Action=RefreshCdnUrl&Nonce=1&SecretId=" + docID + "&Timestamp=1463122059&Signature=bWMMAR1eFGjZ5KWbfxTlBiLiNLc%3D&" + manyParams(20, "&")},
-		{"1000urls", "Action=RefreshCdnUrl&Nonce=1&SecretId=" + docID + "&Timestamp=1463122059&" + manyParams(1000, "&")},
-	} {
+	for _, tc := range benchQueries {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(tc.query)))
 			for b.Loop() {
 				if _, err := signature.Parse(tc.query); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLookup is passthrough's look at a call: its Action and
+// SecretId.
+func BenchmarkLookup(b *testing.B) {
+	for _, tc := range benchQueries {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.query)))
+			for b.Loop() {
+				_, ok1 := signature.Lookup(tc.query, "Action")
+				_, ok2 := signature.Lookup(tc.query, "SecretId")
+				if !ok1 || !ok2 {
+					b.Fatal("not found")
 				}
 			}
 		})
