@@ -296,8 +296,13 @@ func simpleMediaType(contentType string) (string, bool) {
 // spaces, controls or tspecials.
 func isToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+		switch c := s[i]; c {
+		case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=':
 			return false
+		default:
+			if c <= ' ' || c >= 0x7f {
+				return false
+			}
 		}
 	}
 	return s != ""
@@ -311,13 +316,8 @@ func isToken(s string) bool {
 func bareMediaType(contentType string) (string, bool) {
 	s := strings.TrimSpace(contentType)
 	slash := strings.IndexByte(s, '/')
-	if slash <= 0 || slash == len(s)-1 {
+	if slash < 0 || !isToken(s[:slash]) || !isToken(s[slash+1:]) {
 		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; i != slash && (c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0) {
-			return "", false
-		}
 	}
 	return strings.ToLower(s), true
 }
