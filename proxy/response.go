@@ -28,15 +28,15 @@ import (
 // write to the client.
 const peekSize = copyBufferSize
 
-// shortSize bounds the bodies of known length that are read whole, into
-// a buffer of their own size, before the decision.
+// shortSize bounds the bodies of known length that are read whole before
+// the decision.
 const shortSize = 4 << 10
 
-// peekBuffers lends the peek buffers of bodies of unknown or large size.
-// A buffer goes back once its bytes have been passed on to the client;
-// one whose bytes annotate.Body looked at is left to the garbage
-// collector, since the call's Result keeps pointing into it until the
-// log line.
+// peekBuffers lends the buffers bodies are peeked into. A buffer goes
+// back once its bytes have been passed on to the client. An error body is
+// copied out of it before it is annotated, since the call's Result points
+// into the bytes until the call ends; a long one that filled the buffer
+// keeps it, and leaves it to the garbage collector.
 var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 
 // modifyResponse is the ReverseProxy's ModifyResponse: it decides from the
@@ -107,9 +107,10 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 		c.outcome = outcomeSuccess
 		if ended && p.log.Enabled(context.Background(), slog.LevelDebug) {
 			// The success line, at debug, names the upstream's request
-			// id (API 3.0), which only a full look at the body finds.
-			b.keep() // c.result points into decoded
-			_, c.result = annotate.Body(decoded)
+			// id (API 3.0), which only a full look at the body finds;
+			// c.result points into what it looked at, so that is a copy
+			// of the body's bytes, not the lent buffer they are sent from.
+			_, c.result = annotate.Body(bytes.Clone(decoded))
 		}
 		return p.passOn(resp, c, &b, decoded)
 	case annotate.Pass:
@@ -117,6 +118,12 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 	}
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
+	if ended && b.uses(decoded) {
+		// A short body, read whole into the lent buffer: c.result will
+		// point into it until the call ends, so it moves to a buffer of
+		// its own size and the lent one goes back.
+		decoded = bytes.Clone(decoded)
+	}
 	complete := ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
 	if !ended {
 		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
@@ -420,20 +427,18 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 // ends (ended; the verdict is then Decide's on the whole body, Buffer if it
 // could not tell) or limit bytes were read without an answer (verdict Pass:
 // too large to annotate). contentLength is the raw body's length, or -1 if
-// unknown: a short body of known length is read into a buffer of its size
-// (plus one byte, to see its end) and to its end, which over HTTP/1 costs
-// one more read that waits for nothing (over HTTP/2 it waits for the end
-// of the stream, so the whole of a short body counts against the upstream
-// deadline); any other body goes into a buffer lent by peekBuffers (see
+// unknown: a short body of known length is read up to its size (plus one
+// byte, to see its end) and to its end, which over HTTP/1 costs one more
+// read that waits for nothing (over HTTP/2 it waits for the end of the
+// stream, so the whole of a short body counts against the upstream
+// deadline). The bytes go into a buffer lent by peekBuffers (see
 // release).
 func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verdict, ended bool, _ error) {
-	var buf []byte
 	short := b.encoding == "" && contentLength >= 0 && contentLength < shortSize
+	b.lent = peekBuffers.Get().(*[peekSize]byte)
+	buf := b.lent[:0]
 	if short {
-		buf = make([]byte, 0, contentLength+1)
-	} else {
-		b.lent = peekBuffers.Get().(*[peekSize]byte)
-		buf = b.lent[:0]
+		buf = b.lent[:0 : contentLength+1]
 	}
 	for next := 0; ; {
 		var err error
