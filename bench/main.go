@@ -31,9 +31,13 @@
 // count only what happens inside each turn's measured window. Everything
 // listens on 127.0.0.1 only, and the run ends by itself: each cell is
 // bounded by -d (-dlarge) and -n, and the whole run is repeated -runs
-// times, the table giving medians.
+// times, the table giving medians. The upstream answers at once unless
+// -upstream-delay says otherwise: the proxies' CPU is then the limit,
+// which is what the comparison is about; with the real API's latency the
+// limit is the upstream.
 //
 //	go run ./bench                       # the full run, about 6 minutes
+//	go run ./bench -upstream-delay 20ms -bodies success-200B,error-150B
 //	go run ./bench -runs 1 -bodies success-10MB -proxies passthrough -cpuprofile /tmp/prof
 //	go tool pprof /tmp/prof/passthrough.pprof
 package main
@@ -77,6 +81,7 @@ type options struct {
 	bodies      []string
 	cpuprofile  string
 
+	upstreamDelay time.Duration
 	// The hidden serving mode, used by the parent to start each proxy.
 	serve    string
 	listen   string
@@ -97,6 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.DurationVar(&o.large, "dlarge", 12*time.Second, "-d for the success-10MB cells, whose calls take about a second each at 64 clients")
 	fs.DurationVar(&o.sliceLarge, "slicelarge", 3*time.Second, "-slice for the success-10MB cells")
 	fs.DurationVar(&o.warmupLarge, "warmuplarge", time.Second, "-warmup for the success-10MB cells")
+	fs.DurationVar(&o.upstreamDelay, "upstream-delay", 0, "time the fake upstream waits before each answer (the real API answers in tens of milliseconds; 0: at once, which makes the proxies' CPU the limit)")
 	fs.Int64Var(&o.calls, "n", 0, "measured calls of a cell in each run, if reached before -d (0: no limit)")
 	fs.IntVar(&o.runs, "runs", 3, "times the whole set of cells is run; the table shows the median")
 	fs.StringVar(&proxies, "proxies", strings.Join(defaultProxies, ","), "proxies to measure, comma-separated: "+strings.Join(allProxies, ", ")+" (plain is always run: it is the reference)")

@@ -39,7 +39,7 @@ func measure(ctx context.Context, o options, stdout io.Writer) error {
 			return err
 		}
 	}
-	up, err := startUpstream(dir)
+	up, err := startUpstream(dir, o.upstreamDelay)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func printHeader(w io.Writer, o options) {
 		fmt.Fprintf(w, " or %d calls", o.calls)
 	}
 	fmt.Fprintf(w, ", in turns of %s after %s warm-up (%s after %s for success-10MB)\n", o.slice, o.warmup, o.sliceLarge, o.warmupLarge)
-	fmt.Fprintf(w, "upstream: HTTPS on loopback, HTTP/1.1; each proxy in its own process with %d idle upstream connections\n", o.concurrency)
+	fmt.Fprintf(w, "upstream: HTTPS on loopback, HTTP/1.1, answering after %s; each proxy in its own process with %d idle upstream connections\n", o.upstreamDelay, o.concurrency)
 }
 
 // cpuModel returns the first "model name" of /proc/cpuinfo.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 )
@@ -43,10 +44,13 @@ type upstream struct {
 }
 
 // startUpstream starts the fake API and writes its certificate to a file
-// in dir, for the proxies to trust.
-func startUpstream(dir string) (*upstream, error) {
+// in dir, for the proxies to trust. It waits delay before each answer.
+func startUpstream(dir string, delay time.Duration) (*upstream, error) {
 	u := &upstream{bodies: makeBodies()}
 	u.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		body, ok := u.bodies[r.URL.Query().Get("body")]
 		if !ok {
 			http.Error(w, "bench upstream: unknown body", http.StatusBadRequest)
