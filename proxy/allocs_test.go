@@ -15,10 +15,10 @@ import "testing"
 // should say why and raise them. See BenchmarkOverhead for the time.
 func TestOverheadAllocs(t *testing.T) {
 	budget := map[string]float64{ // by body/proxy, over plain's count
-		"success-200B/passthrough": 11,
-		"success-200B/resign":      23,
-		"error-150B/passthrough":   23,
-		"error-150B/resign":        35,
+		"success-200B/passthrough": 6,
+		"success-200B/resign":      18,
+		"error-150B/passthrough":   16,
+		"error-150B/resign":        28,
 	}
 	plain := map[string]float64{}
 	for _, c := range overheadCells(t) {
