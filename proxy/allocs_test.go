@@ -6,7 +6,13 @@
 
 package proxy_test
 
-import "testing"
+import (
+	"bytes"
+	"runtime"
+	"testing"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+)
 
 // TestOverheadAllocs keeps the allocations cdnproxy adds to a call, over
 // those of a plain httputil.ReverseProxy (the same request and writer
@@ -34,5 +40,38 @@ func TestOverheadAllocs(t *testing.T) {
 		} else {
 			t.Logf("%s: %.0f allocations per call over plain's %.0f (budget %.0f)", name, added, plain[c.body], budget[name])
 		}
+	}
+}
+
+// TestErrorInPiecesAllocs: a short error body that arrives over several
+// reads is read whole into a lent peek buffer; it must move to a buffer of
+// its own size for annotation and the lent one go back, not stay with the
+// call (32 KiB a call for the garbage collector). The bytes allocated per
+// call are compared with those of the same body in one read.
+func TestErrorInPiecesAllocs(t *testing.T) {
+	body := []byte(`{"code":4000,"message":"(9110)no such host","codeDesc":"9110"}`)
+	perCall := func(byteByByte bool) uint64 {
+		p, err := proxy.New(proxy.Config{Upstream: mustURL(t, "http://upstream.invalid"),
+			Transport: fixedTransport{body: body, contentLength: int64(len(body)), byteByByte: byteByByte}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 50
+		var before, after runtime.MemStats
+		serveWithin(t, p)
+		runtime.ReadMemStats(&before)
+		for range n {
+			if w := serveWithin(t, p); !bytes.Contains(w.Body.Bytes(), []byte(`"category"`)) {
+				t.Fatalf("not annotated: %q", w.Body.Bytes())
+			}
+		}
+		runtime.ReadMemStats(&after)
+		return (after.TotalAlloc - before.TotalAlloc) / n
+	}
+	whole, pieces := perCall(false), perCall(true)
+	if pieces > whole+16<<10 {
+		t.Errorf("%d bytes allocated per call when the body comes in pieces, %d when it comes whole: does the call keep the 32 KiB peek buffer?", pieces, whole)
+	} else {
+		t.Logf("%d bytes allocated per call when the body comes in pieces, %d when it comes whole", pieces, whole)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/proxy"
@@ -19,15 +20,20 @@ import (
 type fixedTransport struct {
 	body          []byte
 	contentLength int64
+	byteByByte    bool // the body comes one byte per read
 }
 
 func (t fixedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body io.Reader = bytes.NewReader(t.body)
+	if t.byteByByte {
+		body = iotest.OneByteReader(body)
+	}
 	return &http.Response{
 		StatusCode:    http.StatusOK,
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.FormatInt(t.contentLength, 10)}},
-		Body:          io.NopCloser(bytes.NewReader(t.body)),
+		Body:          io.NopCloser(body),
 		ContentLength: t.contentLength,
 		Request:       r,
 	}, nil
@@ -59,7 +65,7 @@ func serveWithin(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
 // for an end that never fits in its buffer.
 func TestBodyLongerThanContentLength(t *testing.T) {
 	body := []byte(`{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[]}}` + strings.Repeat(" ", 36))
-	p, err := proxy.New(proxy.Config{Upstream: mustURL(t, "http://upstream.invalid"), Transport: fixedTransport{body, 10}})
+	p, err := proxy.New(proxy.Config{Upstream: mustURL(t, "http://upstream.invalid"), Transport: fixedTransport{body: body, contentLength: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +84,7 @@ func TestMaxBodyBytesShortBody(t *testing.T) {
 		annotated bool
 	}{{64, false}, {int64(len(body)) - 1, false}, {int64(len(body)), true}} {
 		p, err := proxy.New(proxy.Config{Upstream: mustURL(t, "http://upstream.invalid"), MaxBodyBytes: tt.max,
-			Transport: fixedTransport{body, int64(len(body))}})
+			Transport: fixedTransport{body: body, contentLength: int64(len(body))}})
 		if err != nil {
 			t.Fatal(err)
 		}

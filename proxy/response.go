@@ -35,8 +35,7 @@ const shortSize = 4 << 10
 // peekBuffers lends the buffers bodies are peeked into. A buffer goes
 // back once its bytes have been passed on to the client. An error body is
 // copied out of it before it is annotated, since the call's Result points
-// into the bytes until the call ends; a long one that filled the buffer
-// keeps it, and leaves it to the garbage collector.
+// into the bytes until the call ends.
 var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 
 // modifyResponse is the ReverseProxy's ModifyResponse: it decides from the
@@ -59,13 +58,20 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // handOver moves the answer's header fields into the client's header,
 // where ReverseProxy would copy them after ModifyResponse, value by value
 // (an allocation each). The answer's header is not used again, so its
-// values can move as they are. ReverseProxy then has nothing to copy,
-// and no Content-Type to parse for server-sent events: an event stream
-// has no Content-Length, and a body without one is flushed at each write
-// all the same. A 101 answer keeps its header, which the protocol switch
+// values can move as they are; keys are made canonical, as Header.Add
+// would (a custom Config.Transport may not have). ReverseProxy then has
+// nothing to copy, and no Content-Type to parse, except for an event
+// stream, whose Content-Type stays for ReverseProxy to see and flush each
+// event at once. A 101 answer keeps its header, which the protocol switch
 // reads.
 func handOver(dst http.Header, resp *http.Response) {
+	var events []string
 	for k, v := range resp.Header {
+		k = http.CanonicalHeaderKey(k)
+		if k == "Content-Type" && len(v) > 0 && isEventStream(v[0]) {
+			events = v
+			continue
+		}
 		if old, ok := dst[k]; ok {
 			dst[k] = append(old, v...)
 		} else {
@@ -73,6 +79,15 @@ func handOver(dst http.Header, resp *http.Response) {
 		}
 	}
 	resp.Header = nil
+	if events != nil {
+		resp.Header = http.Header{"Content-Type": events}
+	}
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream.
+func isEventStream(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
 // decide is modifyResponse's decision about the body, for the call c.
@@ -118,17 +133,17 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 	}
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
-	if ended && b.uses(decoded) {
-		// A short body, read whole into the lent buffer: c.result will
-		// point into it until the call ends, so it moves to a buffer of
-		// its own size and the lent one goes back.
-		decoded = bytes.Clone(decoded)
-	}
 	complete := ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
 	if !ended {
 		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
 	}
-	b.release(decoded) // if the body outgrew the lent buffer
+	if err == nil && complete && b.uses(decoded) {
+		// Read whole within the lent buffer: c.result will point into
+		// the body until the call ends, so it moves to a buffer of its
+		// own size and the lent one goes back.
+		decoded = bytes.Clone(decoded)
+	}
+	b.release(decoded) // unless the body is still in it, to be passed on
 	if err != nil {
 		return err
 	}
@@ -438,7 +453,7 @@ func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verd
 	b.lent = peekBuffers.Get().(*[peekSize]byte)
 	buf := b.lent[:0]
 	if short {
-		buf = b.lent[:0 : contentLength+1]
+		buf = b.lent[: 0 : contentLength+1]
 	}
 	for next := 0; ; {
 		var err error

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -94,4 +95,34 @@ func FuzzMayBeJSON(f *testing.F) {
 			t.Errorf("mayBeJSON(%q) = %v; by mime.ParseMediaType: %v", contentType, got, want)
 		}
 	})
+}
+
+// TestHandOver checks the move of the answer's header into the client's:
+// values appended to what the client's header has, keys made canonical,
+// and an event stream's Content-Type left for ReverseProxy to see.
+func TestHandOver(t *testing.T) {
+	dst := http.Header{"Vary": {"Origin"}}
+	resp := &http.Response{Header: http.Header{
+		"Vary":           {"Accept-Encoding"},
+		"content-length": {"12"}, // from a RoundTripper that does not canonicalize
+		"Set-Cookie":     {"a=1", "b=2"},
+	}}
+	handOver(dst, resp)
+	want := http.Header{"Vary": {"Origin", "Accept-Encoding"}, "Content-Length": {"12"}, "Set-Cookie": {"a=1", "b=2"}}
+	if !reflect.DeepEqual(dst, want) {
+		t.Errorf("client header = %v, want %v", dst, want)
+	}
+	if len(resp.Header) != 0 {
+		t.Errorf("answer header left with %v, want nothing", resp.Header)
+	}
+
+	dst = http.Header{}
+	resp = &http.Response{Header: http.Header{"Content-Type": {"Text/Event-Stream; charset=utf-8"}, "Cache-Control": {"no-cache"}}}
+	handOver(dst, resp)
+	if got := resp.Header.Get("Content-Type"); got != "Text/Event-Stream; charset=utf-8" {
+		t.Errorf("event stream: answer's Content-Type = %q, want it kept for ReverseProxy", got)
+	}
+	if _, ok := dst["Content-Type"]; ok || dst.Get("Cache-Control") != "no-cache" {
+		t.Errorf("event stream: client header = %v, want only Cache-Control", dst)
+	}
 }

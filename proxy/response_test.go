@@ -688,3 +688,51 @@ func TestHeadersAsPlain(t *testing.T) {
 		})
 	}
 }
+
+// TestEventStreamFlushed checks that an event stream reaches the client
+// event by event, as a plain ReverseProxy delivers it, even with a
+// Content-Length: the upstream sends the rest only once the client has
+// the first event.
+func TestEventStreamFlushed(t *testing.T) {
+	const first = "data: first\n\n"
+	rest := strings.Repeat("x", 8<<10-len(first))
+	next := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(first)+len(rest)))
+		io.WriteString(w, first)
+		http.NewResponseController(w).Flush()
+		select {
+		case <-next:
+			io.WriteString(w, rest)
+		case <-r.Context().Done():
+		}
+	}))
+	defer upstream.Close()
+	defer close(next)
+	r := newRig(t, proxy.Config{Upstream: mustURL(t, upstream.URL)})
+	resp, err := rawClient(t).Get(r.apiURL("Action=Events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, len(first))
+		n, _ := io.ReadFull(resp.Body, buf)
+		got <- string(buf[:n])
+	}()
+	select {
+	case s := <-got:
+		if s != first {
+			t.Fatalf("first event = %q, want %q", s, first)
+		}
+	case <-time.After(10 * time.Second): // a deadlock guard, not a measurement
+		t.Fatal("the first event did not reach the client: the proxy holds it back")
+	}
+	next <- struct{}{}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != rest {
+		t.Errorf("rest of the stream: %d bytes, %v; want %d bytes", len(body), err, len(rest))
+	}
+}
