@@ -10,8 +10,9 @@ import (
 
 // TestCommandRuns builds the command and runs the side-by-side benchmark
 // the README names, cut down to a second or two: plain, passthrough and
-// the two floors (see floor.go) on the 200 B success and the error body,
-// with an upstream that waits a millisecond before each answer. It checks that every cell ran
+// the two floors (see floor.go) on the 200 B success and the error body;
+// then once more with an upstream that waits before each answer, for
+// which the targets are not checked. It checks that every cell ran
 // without a failed call, that the handshakes and the issue's target checks
 // are printed, and nothing about the figures themselves, which depend on
 // the machine.
@@ -20,7 +21,7 @@ func TestCommandRuns(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "-runs", "1", "-d", "300ms", "-upstream-delay", "1ms", "-slice", "150ms", "-warmup", "50ms",
+	out, err := exec.Command(bin, "-runs", "1", "-d", "300ms", "-slice", "150ms", "-warmup", "50ms",
 		"-bodies", "success-200B,error-150B", "-proxies", "plain,passthrough,plain-floor,plain-floor-log").CombinedOutput()
 	text := string(out)
 	if err != nil {
@@ -46,9 +47,21 @@ func TestCommandRuns(t *testing.T) {
 			t.Errorf("row %q: %s failed calls", cell, row[1])
 		}
 	}
-	for _, want := range []string{"answering after 1ms", "TLS handshakes at the upstream", "Targets (issue 7):", "passthrough success-200B  throughput"} {
+	for _, want := range []string{"answering after 0s", "TLS handshakes at the upstream", "Targets (issue 7):", "passthrough success-200B  throughput"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in the output:\n%s", want, text)
+		}
+	}
+
+	out, err = exec.Command(bin, "-runs", "1", "-d", "300ms", "-slice", "150ms", "-warmup", "50ms", "-upstream-delay", "1ms",
+		"-bodies", "success-200B", "-proxies", "plain,passthrough").CombinedOutput()
+	text = string(out)
+	if err != nil {
+		t.Fatalf("bench -upstream-delay: %v\n%s", err, text)
+	}
+	for _, want := range []string{"answering after 1ms", "not checked: they are for an upstream that answers at once"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("-upstream-delay: no %q in the output:\n%s", want, text)
 		}
 	}
 }

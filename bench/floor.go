@@ -20,7 +20,9 @@ import (
 // id (random, sent upstream and to the client), an upstream deadline (a
 // cancelable context and its timer), a gauge of calls in flight and a
 // counter and a histogram per call. With log set it also writes one JSON
-// line of cdnproxy's fields per call, as cdnproxy does for a failed call.
+// line of cdnproxy's fields per call, as cdnproxy does for a failed call
+// (and not for a success: plain-floor-log is the floor of the error
+// cells only).
 //
 // It answers how far below plain a proxy that does no more than that
 // already is on this machine: the part of the gap to plain that no
@@ -70,6 +72,11 @@ func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.rp.ServeHTTP(w, r.WithContext(ctx))
 	t.Stop()
 	cancel()
+	// As cdnproxy does: the answer goes out before the bookkeeping, so
+	// that the client does not wait for it.
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
 	d := time.Since(start)
 	f.calls.Inc()
 	f.seconds.Observe(d.Seconds())
