@@ -190,10 +190,13 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 // body is closed at once, which frees the connection for the next call.
 func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
 	c.disarmTimer() // from here each wait for the upstream is bounded instead (watchStream)
-	if c.timedOut() {
+	ended := b.ended && b.encoding == ""
+	if c.timedOut() && !ended {
 		// The deadline fired before it could be disarmed: the body's
-		// context is canceled, so the stream would break off after a 200
-		// had gone out. Answer the timeout instead.
+		// context is canceled, so the rest of it would break off after a
+		// 200 had gone out. Answer the timeout instead. A body already
+		// read to its end needs nothing more from the upstream, and goes
+		// out as an annotated error body does.
 		b.release(nil)
 		return errLateDecision
 	}
@@ -205,7 +208,6 @@ func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []by
 		head = b.z.seen.Bytes()
 		b.release(nil) // the decoded bytes are not sent
 	}
-	ended := b.ended && b.encoding == ""
 	if ended {
 		resp.Body.Close()
 		resp.Body = http.NoBody

@@ -15,26 +15,43 @@ import (
 // TestPassOnAfterDeadline covers a race the black-box tests cannot
 // time: the deadline fires after the response headers arrived but before
 // the decision disarmed it. The body's context is then canceled, so
-// passing the body on would break it off after a 200; modifyResponse must
-// fail instead, which upstreamFailed answers with 504.
+// passing on a body that still streams would break it off after a 200;
+// modifyResponse must fail instead, which upstreamFailed answers with 504.
+// A body the peek already read to its end is sent: nothing of it is left
+// to wait for.
 func TestPassOnAfterDeadline(t *testing.T) {
 	p, err := New(Config{Upstream: &url.URL{Scheme: "http", Host: "upstream.invalid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ name, contentType, body string }{
-		{"success", "application/json", `{"code":0,"message":"","codeDesc":"Success"}`},
-		{"not JSON", "image/png", "\x89PNG\r\n"},
-		{"not an API result", "text/html", "<html></html>"},
+	long := `{"code":0,"data":"` + strings.Repeat("x", 2*peekSize) + `"}`
+	success := `{"code":0,"message":"","codeDesc":"Success"}`
+	tests := []struct {
+		name, contentType, body string
+		length                  int64 // Content-Length, -1 for none
+		read                    bool  // the peek reads it to its end
+	}{
+		{"short success", "application/json", success, int64(len(success)), true},
+		{"success of unknown length", "application/json", success, -1, false}, // Decide passes it at once
+		{"long success", "application/json", long, int64(len(long)), false},
+		{"not JSON", "image/png", "\x89PNG\r\n", 7, false},
+		{"not an API result", "text/html", "<html></html>", 13, true},
 	}
 	for _, tt := range tests {
 		for _, fired := range []bool{false, true} {
 			c := &call{Context: context.Background(), timeout: fired}
 			req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil).WithContext(c)
 			resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {tt.contentType}},
-				Body: io.NopCloser(strings.NewReader(tt.body)), ContentLength: -1, Request: req}
-			if got, want := p.modifyResponse(resp) != nil, fired; got != want {
+				Body: io.NopCloser(strings.NewReader(tt.body)), ContentLength: tt.length, Request: req}
+			err := p.modifyResponse(resp)
+			if got, want := err != nil, fired && !tt.read; got != want {
 				t.Errorf("%s, deadline fired %v: modifyResponse failed = %v, want %v", tt.name, fired, got, want)
+			}
+			if err != nil {
+				continue
+			}
+			if body, _ := io.ReadAll(resp.Body); string(body) != tt.body {
+				t.Errorf("%s, deadline fired %v: body sent is %d bytes, want the upstream's %d", tt.name, fired, len(body), len(tt.body))
 			}
 		}
 	}
