@@ -43,7 +43,7 @@ func newFloor(upstream *url.URL, maxIdle int, logger *slog.Logger, withLog bool)
 		rp: &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  proxy.NewTransport(maxIdle),
-			BufferPool: newBufferPool(),
+			BufferPool: proxy.NewBufferPool(),
 		},
 		timeout:  30 * time.Second,
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "floor_in_flight"}),

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"runtime/pprof"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,12 +23,13 @@ import (
 )
 
 // The proxies bench can measure. plain, the reference, is an
-// httputil.ReverseProxy with cdnproxy's transport and a pool of copy
-// buffers like cdnproxy's, and nothing else, so that the difference is
-// cdnproxy's own work. Not run by default: plain-nopool is plain without
-// the buffer pool (a new 32 KB copy buffer per call, ReverseProxy's
-// default), and plain-default is an httputil.ReverseProxy as it comes:
-// that and http.DefaultTransport (2 idle connections per host).
+// httputil.ReverseProxy with cdnproxy's transport and its pool of copy
+// buffers (proxy.NewTransport, proxy.NewBufferPool), and nothing else,
+// so that the difference is cdnproxy's own work. Not run by default:
+// plain-nopool is plain without the buffer pool (a new 32 KB copy buffer
+// per call, ReverseProxy's default), and plain-default is an
+// httputil.ReverseProxy as it comes: that and http.DefaultTransport (2
+// idle connections per host).
 var (
 	allProxies     = []string{"plain", "plain-nopool", "passthrough", "resign", "plain-default", "plain-floor", "plain-floor-log"}
 	defaultProxies = []string{"plain", "passthrough", "resign"}
@@ -121,7 +121,7 @@ func newProxy(kind string, upstream *url.URL, maxIdle int, logger *slog.Logger) 
 		return &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  proxy.NewTransport(maxIdle),
-			BufferPool: newBufferPool(),
+			BufferPool: proxy.NewBufferPool(),
 		}, nil
 	case "plain-nopool":
 		return &httputil.ReverseProxy{
@@ -159,20 +159,4 @@ func newProxy(kind string, upstream *url.URL, maxIdle int, logger *slog.Logger) 
 		Metrics:      proxy.NewMetrics(reg),
 		Failures:     proxy.NewFailures(200, nil),
 	})
-}
-
-// bufferPool lends copy buffers of 32 KB, the size ReverseProxy uses
-// without a pool.
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
-}
-
-func (b *bufferPool) Get() []byte { return b.p.Get().(*[32 << 10]byte)[:] }
-
-func (b *bufferPool) Put(buf []byte) {
-	if len(buf) == 32<<10 {
-		b.p.Put((*[32 << 10]byte)(buf))
-	}
 }

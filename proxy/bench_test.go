@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,8 +67,8 @@ func (w *discardWriter) Write(b []byte) (int, error) {
 
 // benchProxies returns the handlers compared: cdnproxy in passthrough
 // mode, logging at info (failed calls) to nowhere, and a plain
-// httputil.ReverseProxy with the same transport and a pool of copy
-// buffers like cdnproxy's, and nothing else.
+// httputil.ReverseProxy with the same transport and cdnproxy's pool of
+// copy buffers, and nothing else.
 func benchProxies(tb testing.TB, upstream *url.URL) []struct {
 	name string
 	h    http.Handler
@@ -86,30 +85,13 @@ func benchProxies(tb testing.TB, upstream *url.URL) []struct {
 	plain := &httputil.ReverseProxy{
 		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 		Transport:  proxy.NewTransport(64),
-		BufferPool: &benchBufferPool{},
+		BufferPool: proxy.NewBufferPool(),
 		ErrorLog:   slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 	}
 	return []struct {
 		name string
 		h    http.Handler
 	}{{"cdnproxy", p}, {"plain", plain}}
-}
-
-// benchBufferPool lends 32 KB copy buffers, the size ReverseProxy uses
-// without a pool.
-type benchBufferPool struct{ p sync.Pool }
-
-func (b *benchBufferPool) Get() []byte {
-	if buf, ok := b.p.Get().(*[32 << 10]byte); ok {
-		return buf[:]
-	}
-	return make([]byte, 32<<10)
-}
-
-func (b *benchBufferPool) Put(buf []byte) {
-	if len(buf) == 32<<10 {
-		b.p.Put((*[32 << 10]byte)(buf))
-	}
 }
 
 // serveOnce sends one call for body through h and checks the answer.

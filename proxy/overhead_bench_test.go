@@ -69,7 +69,7 @@ func overheadCells(tb testing.TB) []overheadCell {
 		plain := &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  upstreamBody,
-			BufferPool: &benchBufferPool{},
+			BufferPool: proxy.NewBufferPool(),
 		}
 		resign := proxy.Signing{Mode: proxy.Resign, SecretID: "AKIDbenchupstream00000000000000000", SecretKey: "benchupstreamkey00000000000000",
 			ClientKeys: map[string]string{clientID: clientKey}, Now: func() time.Time { return now }}

@@ -152,7 +152,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      cfg.Transport,
-		BufferPool:     newBufferPool(),
+		BufferPool:     NewBufferPool(),
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamFailed,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
