@@ -112,7 +112,7 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 	if !b.decode(resp.Header.Get("Content-Encoding")) {
 		return p.passOn(resp, c, &b, nil)
 	}
-	decoded, verdict, ended, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
+	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
 	if err != nil {
 		b.release(nil)
 		return err
@@ -120,7 +120,7 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 	switch verdict {
 	case annotate.Succeeded:
 		c.outcome = outcomeSuccess
-		if ended && p.log.Enabled(context.Background(), slog.LevelDebug) {
+		if b.ended && p.log.Enabled(context.Background(), slog.LevelDebug) {
 			// The success line, at debug, names the upstream's request
 			// id (API 3.0), which only a full look at the body finds;
 			// c.result points into what it looked at, so that is a copy
@@ -133,8 +133,8 @@ func (p *Proxy) decide(resp *http.Response, c *call) error {
 	}
 	// An error body, or one that ended before Decide could tell: read the
 	// rest (up to the limit) and annotate.
-	complete := ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
-	if !ended {
+	complete := b.ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
+	if !b.ended {
 		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
 	}
 	if err == nil && complete && b.uses(decoded) {
@@ -441,7 +441,7 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 }
 
 // peek reads decoded bytes until annotate.Decide can answer, the body
-// ends (ended; the verdict is then Decide's on the whole body, Buffer if it
+// ends (b.ended; the verdict is then Decide's on the whole body, Buffer if it
 // could not tell) or limit bytes were read without an answer (verdict Pass:
 // too large to annotate). contentLength is the raw body's length, or -1 if
 // unknown: a short body of known length is read up to its size (plus one
@@ -450,7 +450,7 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 // stream, so the whole of a short body counts against the upstream
 // deadline). The bytes go into a buffer lent by peekBuffers (see
 // release).
-func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verdict, ended bool, _ error) {
+func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict, error) {
 	short := b.encoding == "" && contentLength >= 0 && contentLength < shortSize
 	b.lent = peekBuffers.Get().(*[peekSize]byte)
 	buf := b.lent[:0]
@@ -465,13 +465,13 @@ func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verd
 			if v == annotate.NeedMore {
 				v = annotate.Buffer
 			}
-			return buf, v, true, nil
+			return buf, v, nil
 		}
 		if err == errDecode {
-			return buf, annotate.Pass, false, nil
+			return buf, annotate.Pass, nil
 		}
 		if err != nil {
-			return nil, 0, false, err
+			return nil, 0, err
 		}
 		if short && int64(len(buf)) == contentLength {
 			// All there: the next read sees the end (a body longer
@@ -483,12 +483,12 @@ func (b *bodyReader) peek(limit, contentLength int64) (_ []byte, _ annotate.Verd
 			// Asking again only when the prefix has doubled keeps the
 			// rescans linear in the body's size.
 			if v := annotate.Decide(buf); v != annotate.NeedMore {
-				return buf, v, false, nil
+				return buf, v, nil
 			}
 			next = 2 * len(buf)
 		}
 		if int64(len(buf)) > limit {
-			return buf, annotate.Pass, false, nil
+			return buf, annotate.Pass, nil
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
