@@ -167,10 +167,10 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 // verifyV1 checks a signature v1 call's SecretId, Timestamp and Signature.
 func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiError {
 	id, _ := params.Get("SecretId")
-	if _, aerr := p.keyFor(id); aerr != nil {
-		return aerr
+	key, ok := p.v1Keys[id]
+	if !ok || id == "" {
+		return errAuth(unknownSecretID)
 	}
-	key := p.v1Keys[id]
 	ts, _ := params.Get("Timestamp")
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
 		return aerr
@@ -183,7 +183,8 @@ func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiE
 	return errAuth("the signature does not match")
 }
 
-// keyFor returns the key of a SecretId: the upstream's or a client's.
+// keyFor returns the secret key of a SecretId: the upstream's or a
+// client's (for signature v1, p.v1Keys holds them ready to use).
 func (p *Proxy) keyFor(id string) (string, *apiError) {
 	s := &p.cfg.Signing
 	if id != "" && id == s.SecretID {
@@ -192,8 +193,12 @@ func (p *Proxy) keyFor(id string) (string, *apiError) {
 	if key, ok := s.ClientKeys[id]; ok && id != "" {
 		return key, nil
 	}
-	return "", errAuth("the SecretId is not one this proxy accepts")
+	return "", errAuth(unknownSecretID)
 }
+
+// unknownSecretID is the message of a call signed with a SecretId the
+// proxy has no key for.
+const unknownSecretID = "the SecretId is not one this proxy accepts"
 
 // checkTimestamp checks a Timestamp against the clock and a window.
 func (p *Proxy) checkTimestamp(ts string, window time.Duration) *apiError {
