@@ -2,11 +2,13 @@ package proxy
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -14,10 +16,10 @@ import (
 // apiPath is the one path of API 2.0; API 3.0 is served at "/".
 const apiPath = "/v2/index.php"
 
-// inbound is an admitted call.
+// inbound is an admitted call, as admit read it. Re-signing takes one
+// and returns another; none is changed in place.
 type inbound struct {
-	r         *http.Request
-	api       *api
+	r         *http.Request    // the proxy's own copy of the client's request, to forward
 	params    signature.Params // the parameters the API will read (query or form body); resign and sign modes only
 	parseErr  error            // why params could not be read, if so
 	multipart bool             // a POST body the proxy cannot re-encode
@@ -25,48 +27,45 @@ type inbound struct {
 	body      []byte           // the POST body as received
 }
 
-// admit checks that r is an API call the proxy may forward: the client
-// token, if one is configured (in every signing mode), one of the APIs'
-// paths, GET or POST, within the API's size limits. It reads a POST body
-// so that it can be inspected and sent again, and reads the parameters
-// the API will read (the query for GET, a form body for POST): all of
-// them when the call is to be re-signed, only Action and SecretId in
-// passthrough.
-func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
-	in := &c.in
-	in.r = r
+// admit checks that r, the proxy's own copy of a client's request, is an
+// API call the proxy may forward: the client token, if one is configured
+// (in every signing mode), one of the APIs' paths, GET or POST, within the
+// API's size limits. It reads a POST body so that it can be inspected and
+// sent again, and reads the parameters the API will read (the query for
+// GET, a form body for POST): all of them when the call is to be
+// re-signed, only Action and SecretId in passthrough. It records on c what
+// was called.
+func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
+	in := inbound{r: r}
 	switch {
 	case r.URL.Path == apiPath:
-		in.api = p.v2
+		c.api = p.v2
 	case r.URL.Path == "/" && p.v3 != nil:
-		in.api = p.v3
-	}
-	if in.api != nil {
-		c.gen, c.api = in.api.gen, in.api // refusals from here on take its shape
+		c.api = p.v3
 	}
 	// The token comes next: a caller without it gets nothing read and
 	// learns nothing about the call it sent.
 	if t := p.cfg.Signing.ClientToken; t != "" && !tokenOK(r.Header, t) {
-		return nil, errToken(c.gen)
+		return in, errToken(c.gen())
 	}
-	if in.api == nil {
-		return nil, errNotAPIPath()
+	if c.api == nil {
+		return in, errNotAPIPath()
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return nil, errMethod()
+		return in, errMethod()
 	}
 	if len(r.URL.RawQuery) > maxQueryBytes {
-		return nil, errTooLarge("query string", maxQueryBytes)
+		return in, errTooLarge("query string", maxQueryBytes)
 	}
 	raw := r.URL.RawQuery
 	if r.Method == http.MethodGet && r.ContentLength != 0 {
 		// A GET's parameters are in its query; a body would go upstream
 		// unsigned and unbounded.
-		return nil, errBadRequest("a GET call carries no body")
+		return in, errBadRequest("a GET call carries no body")
 	}
 	if r.Method == http.MethodPost {
 		contentType := r.Header.Get("Content-Type")
-		in.json = in.api.gen == 3 && isJSON(contentType)
+		in.json = c.api.gen == 3 && mediaType(contentType) == "application/json"
 		limit := int64(maxFormBytes)
 		if in.json {
 			limit = maxJSONBytes
@@ -74,14 +73,14 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 		body, err := readBody(r, limit)
 		if err != nil {
 			if errors.Is(err, errBodyTooLarge) {
-				return nil, errTooLarge("request body", int(limit))
+				return in, errTooLarge("request body", int(limit))
 			}
-			return nil, errBadRequest("the request body could not be read")
+			return in, errBadRequest("the request body could not be read")
 		}
 		in.body = body
 		raw = ""
 		switch {
-		case isForm(contentType):
+		case mediaType(contentType) == "application/x-www-form-urlencoded":
 			raw = string(body)
 		case !in.json:
 			in.multipart = true
@@ -98,7 +97,7 @@ func (p *Proxy) admit(r *http.Request, c *call) (*inbound, *apiError) {
 		c.action, _ = in.params.Get("Action")
 		c.secretID, _ = in.params.Get("SecretId")
 	}
-	if in.api.gen == 3 {
+	if c.api.gen == 3 {
 		if action := r.Header.Get("X-TC-Action"); action != "" {
 			c.action = action
 		}
@@ -140,14 +139,33 @@ func setBody(r *http.Request, body []byte) {
 	r.TransferEncoding = nil
 }
 
-// isJSON reports whether a Content-Type is JSON.
-func isJSON(contentType string) bool {
+// mediaType returns a Content-Type's media type, lower-cased, or "" when
+// it is missing or malformed.
+func mediaType(contentType string) string {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
+	if err != nil {
+		return ""
+	}
+	return mt
 }
 
-// isForm reports whether a Content-Type is a URL-encoded form.
-func isForm(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+// tokenHeader carries the client token for calls whose Authorization
+// header is taken by a TC3 signature.
+const tokenHeader = "X-Cdnproxy-Token"
+
+// tokenOK reports whether a request carries the client token, as a
+// bearer token or in the X-Cdnproxy-Token header.
+func tokenOK(h http.Header, token string) bool {
+	if auth := h.Get("Authorization"); isBearer(auth) {
+		return subtle.ConstantTimeCompare([]byte(auth[len(bearerPrefix):]), []byte(token)) == 1
+	}
+	return subtle.ConstantTimeCompare([]byte(h.Get(tokenHeader)), []byte(token)) == 1
+}
+
+// bearerPrefix starts an Authorization header that carries a bearer token.
+const bearerPrefix = "Bearer "
+
+// isBearer reports whether an Authorization header is a bearer token.
+func isBearer(auth string) bool {
+	return len(auth) >= len(bearerPrefix) && strings.EqualFold(auth[:len(bearerPrefix)], bearerPrefix)
 }

@@ -2,10 +2,9 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
@@ -29,237 +28,186 @@ func (o outcome) failed() bool {
 	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError
 }
 
-// call is everything the proxy learns about one request on its way
-// through, for the single log line and the metrics at the end. Each step
-// fills in its part; only the request's own goroutine writes to it, except
-// for the timer, which is guarded by its own mutex.
+// call is the record of one request on its way through, for the single
+// log line, the metrics and the failures page at the end. Only the
+// request's own goroutine touches it (the deadline has its own type).
 //
-// A call is also the context of its upstream exchange: the embedded
-// Context is the cancelable one the deadline cancels, and Value answers
-// callKey with the call itself, so that the ReverseProxy's hooks find the
-// call from the request without a context layer of its own.
+// Who writes what:
+//   - ServeHTTP (proxy.go) fills in the first group as the call starts;
+//   - admit (admit.go) the second, once it knows what was called;
+//   - everything else is written by the methods in this file, which the
+//     other steps call as they learn how the call ends: refused,
+//     answered, upstreamFailed, settle, and the countingWriter.
 type call struct {
-	context.Context
-
+	// Set by ServeHTTP.
 	id           string
-	idFromClient bool       // id is the client's X-Request-Id, not one of the proxy's
-	idHeader     []string   // id as a header value, shared by the headers that carry it; never modified
-	idValue      [1]string  // idHeader's array, so that it costs no allocation of its own
-	in           inbound    // the admitted call (see admit)
-	joined       joinedBody // the answer's body, when passed on with bytes already read
-	stream       streamBody // the answer's body, when it streams
-	w            countingWriter
+	idFromClient bool     // id is the client's X-Request-Id, not one of the proxy's
+	idHeader     []string // id as a header value; never modified
 	start        time.Time
 	method       string
 	client       string
-	action       string
-	secretID     string // as the client sent it; masked when logged
-	gen          int    // API generation: 2 or 3; 0 until admitted
-	successor    string // the API 3.0 action that replaces a 2.0 call's action
-	api          *api   // the generation's settings, once admitted
+	clientCtx    context.Context // the client's request context
+	deadline     *deadline       // the upstream exchange's, once forwarded
+	w            countingWriter  // the client's writer, as the proxy writes to it
 
+	// Set by admit.
+	api       *api // the API called; nil for a path that is no API's
+	action    string
+	secretID  string // as the client sent it; masked when logged
+	successor string // the API 3.0 action that replaces a 2.0 call's action
+
+	// Set by this file's methods.
 	outcome     outcome
-	status      int             // status written to the client
 	result      annotate.Result // what annotate found, or the proxy's own error
-	codeDesc    string          // of a refusal; for API results, see result
-	message     string          // of a refusal; for API results, see result
+	codeDesc    string          // of the proxy's own error; for API results, see result
+	message     string          // of the proxy's own error; for API results, see result
 	upstreamErr error           // why the upstream exchange failed, for the log only
-	streamErr   error           // why a streamed body broke off, if it did
-	clientCtx   context.Context // the client's request context
+	timedOut    bool            // the upstream failure was the deadline's
+	stream      streamBody      // the answer's body, when it streams
+	status      int             // status written to the client
+	bytes       int64           // body bytes written to the client
 	upstream    struct {
 		start    time.Time
 		duration time.Duration // to the decision about the body
 		status   int
 	}
-	bytes   int64
-	text    callTexts // filled in by texts, once the call has ended
-	hasText bool      // text is filled in
+}
 
-	mu      sync.Mutex
-	timer   *time.Timer        // the upstream deadline: see armTimer and watchStream
-	cancel  context.CancelFunc // what the deadline calls
-	timeout bool               // the deadline fired
-	ended   bool               // the call is over: the timer is not set again
-	// While a body streams, the timer ticks every half timeout and looks
-	// at reads, which each streamBody read adds one to as it starts and
-	// as it ends (odd: a read waits for the upstream). A read seen waiting
-	// by three ticks in a row has waited at least the timeout.
-	streaming bool
-	tick      time.Duration
-	seen      uint64 // reads at the last tick
-	strikes   int    // ticks in a row that saw the read at seen waiting
-	reads     atomic.Uint64
+// gen is the API generation the call is answered in: 3 for API 3.0, and
+// 2 for API 2.0 and for anything that was not an API call at all.
+func (c *call) gen() int {
+	if c.api != nil {
+		return c.api.gen
+	}
+	return 2
 }
 
 // callKey is the context key for the *call of a request.
 type callKey struct{}
 
-// Value answers callKey with the call and anything else from the
-// embedded Context.
-func (c *call) Value(key any) any {
-	if key == (callKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-// callFrom returns the call of ctx, or a throwaway one, so that code on
-// the response path never has to check for nil.
+// callFrom returns the call that ServeHTTP put in ctx, or a throwaway one,
+// so that code on the response path never has to check for nil.
 func callFrom(ctx context.Context) *call {
-	if c, ok := ctx.(*call); ok && c.Context != nil {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
 		return c
 	}
-	if c, ok := ctx.Value(callKey{}).(*call); ok && c.Context != nil {
-		return c
-	}
-	return &call{}
+	return &call{deadline: stoppedDeadline()}
 }
 
-// armTimer starts the upstream deadline: after d, cancel is called,
-// which aborts the exchange wherever it is.
-func (c *call) armTimer(d time.Duration, cancel context.CancelFunc) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cancel = cancel
-	c.timer = time.AfterFunc(d, c.expire)
+// refused records one of the proxy's own errors as the call's result.
+func (c *call) refused(e *apiError) { c.fail(e, e.message) }
+
+// forwarded records the moment the call leaves for the upstream.
+func (c *call) forwarded() { c.upstream.start = time.Now() }
+
+// answered records the upstream's answer and what the proxy made of its
+// body: res is annotate's result where the body was looked at in full.
+func (c *call) answered(o outcome, res annotate.Result) {
+	c.outcome, c.result = o, res
 }
 
-// expire is the deadline's timer: it cancels the exchange, unless a body
-// is streaming and no read of it has waited for the timeout yet, in which
-// case it looks again half a timeout later.
-func (c *call) expire() {
-	c.mu.Lock()
-	if c.ended {
-		c.mu.Unlock()
-		return
-	}
-	if c.streaming {
-		switch r := c.reads.Load(); {
-		case r%2 == 0: // no read waits
-			c.seen, c.strikes = r, 0
-		case r != c.seen: // a new read waits
-			c.seen, c.strikes = r, 1
-		default:
-			c.strikes++
-		}
-		if c.strikes < 3 {
-			c.timer.Reset(c.tick)
-			c.mu.Unlock()
-			return
-		}
-	}
-	c.timeout = true
-	cancel := c.cancel
-	c.mu.Unlock()
-	cancel()
+// upstreamAnswered records the upstream's status, and how long it took
+// to get as far as the decision about the body.
+func (c *call) upstreamAnswered(status int) {
+	c.upstream.status = status
+	c.upstream.duration = time.Since(c.upstream.start)
 }
 
-// disarmTimer stops the deadline, once the proxy has decided what to do
-// with the body; a streamed body then has it watch its reads (see
-// watchStream).
-func (c *call) disarmTimer() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timer != nil {
-		c.timer.Stop()
+// upstreamFailed records an upstream exchange that failed with err before
+// or while the answer went out, and returns the error the client is
+// answered with: nil when the client hung up, who is sent nothing. It is
+// the one place that tells a timeout, an unreachable upstream and a client
+// that went away apart.
+func (c *call) upstreamFailed(err error, message string) *apiError {
+	c.upstreamErr = err
+	if c.upstream.duration == 0 {
+		c.upstream.duration = time.Since(c.upstream.start)
+	}
+	switch {
+	case c.deadline.expired():
+		c.timedOut = true
+		e := errUpstream(true)
+		c.fail(e, cmpMessage(message, e))
+		return e
+	case c.clientCtx != nil && c.clientCtx.Err() != nil:
+		c.outcome, c.status = outcomeClientGone, 499 // nginx's "client closed request", for the log only
+		return nil
+	default:
+		e := errUpstream(false)
+		c.fail(e, cmpMessage(message, e))
+		return e
 	}
 }
 
-// endTimer stops the deadline for good, when the call ends.
-func (c *call) endTimer() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ended, c.streaming = true, false
-	if c.timer != nil {
-		c.timer.Stop()
+// cmpMessage is message, or the error's own when message is empty.
+func cmpMessage(message string, e *apiError) string {
+	if message == "" {
+		return e.message
 	}
-}
-
-// watchStream has the deadline watch the reads of a streamed body: a read
-// that waits for the upstream for the timeout d (up to one and a half
-// times d, as the timer looks every half d) cancels the exchange. Time
-// spent writing to a slow client does not count, and a read costs two
-// atomic additions, not a timer reset.
-func (c *call) watchStream(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timer == nil || c.ended {
-		return
-	}
-	c.streaming, c.tick, c.seen, c.strikes = true, d/2, c.reads.Load(), 0
-	c.timer.Reset(c.tick)
-}
-
-// timedOut reports whether the deadline fired.
-func (c *call) timedOut() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.timeout
-}
-
-// clientGone reports whether the client hung up: the request's context
-// ended, and not because the upstream deadline fired.
-func (c *call) clientGone(r *http.Request) bool {
-	return r.Context().Err() != nil && !c.timedOut()
+	return message
 }
 
 // brokenOff is the logged message of a call whose answer broke off.
 const brokenOff = "cdnproxy: the answer broke off while it streamed"
 
-// settleStream corrects the outcome of a call whose streamed body broke
-// off after the status had gone out: it failed after all, because the
-// upstream stalled or dropped the connection, or the client hung up.
-func (c *call) settleStream() {
-	if c.streamErr == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
+// settle ends the record when the call is over: a streamed body that
+// broke off after the status had gone out makes the call a failure after
+// all, because the upstream stalled or dropped the connection, or the
+// client hung up.
+func (c *call) settle() {
+	if c.stream.err == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
 		return
 	}
-	c.upstreamErr = c.streamErr
-	switch {
-	case c.timedOut():
-		c.fail(errUpstream(true), brokenOff)
-	case c.clientCtx != nil && c.clientCtx.Err() != nil:
-		c.outcome = outcomeClientGone
-	default:
-		c.fail(errUpstream(false), brokenOff)
+	status := c.status
+	c.upstreamFailed(c.stream.err, brokenOff)
+	if c.outcome != outcomeClientGone {
+		c.status = status // what the client got, broken off
 	}
 }
 
-// fail records one of the proxy's own errors as the call's result, for
-// the log line, the metrics and the failures page: the refusals and
-// upstream failures the client is answered with, and the upstream failures
-// found after an answer had started (the client then has a broken
-// response).
+// fail records one of the proxy's own errors as the call's result.
 func (c *call) fail(e *apiError, message string) {
+	gen := c.gen()
+	category, retryable, description := e.annotation(gen)
 	c.outcome = e.outcome
-	category, retryable, description := e.annotation(c.gen)
-	c.result = annotate.Result{Kind: annotate.Failure, Generation: c.gen, Code: e.code, ErrorCode: e.v3Code,
+	c.result = annotate.Result{Kind: annotate.Failure, Generation: gen, Code: e.code, ErrorCode: e.v3Code,
 		Category: category, Retryable: retryable, Description: description}
 	c.codeDesc, c.message = "", message
-	if c.gen == 2 {
+	if gen == 2 {
 		c.codeDesc = e.codeDesc
 	}
 }
 
 // streamBody is a streamed response body: each read may wait for the
-// upstream at most about the upstream timeout (see watchStream), and a
-// read error (other than the end) is recorded so that the call is not
-// logged as a success.
+// upstream at most the upstream timeout (see deadline), and a read error
+// other than the end is recorded, so that the call is not logged as a
+// success.
 type streamBody struct {
 	io.ReadCloser
-	c *call
+	deadline *deadline
+	err      error
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
-	b.c.reads.Add(1) // waiting
+	b.deadline.waiting()
 	n, err := b.ReadCloser.Read(p)
-	b.c.reads.Add(1) // not waiting
-	if err != nil && err != io.EOF && b.c.streamErr == nil {
-		b.c.streamErr = err
+	b.deadline.notWaiting()
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
 	}
 	return n, err
 }
 
-// countingWriter records the status and the number of body bytes sent.
+// streamed wraps a body that streams on to the client: each wait for the
+// upstream's bytes is bounded, and a break is recorded (see settle).
+func (c *call) streamed(body io.ReadCloser) io.ReadCloser {
+	c.stream = streamBody{ReadCloser: body, deadline: c.deadline}
+	return &c.stream
+}
+
+// countingWriter is the client's ResponseWriter as the proxy writes to
+// it: it puts the call's request id on every answer, whoever wrote the
+// rest of the header, and records the status and the body bytes sent.
 type countingWriter struct {
 	http.ResponseWriter
 	c           *call
@@ -270,6 +218,9 @@ func (w *countingWriter) WriteHeader(status int) {
 	if !w.wroteHeader && status >= 200 {
 		w.wroteHeader = true
 		w.c.status = status
+		// The one place the answer's X-Request-Id is set: it replaces
+		// any the upstream sent.
+		w.Header()["X-Request-Id"] = w.c.idHeader
 	}
 	w.ResponseWriter.WriteHeader(status)
 }

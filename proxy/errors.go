@@ -93,13 +93,13 @@ func (e *apiError) render(gen int, requestID string) []byte {
 	return out
 }
 
-// writeError writes e to w in the shape of API generation gen. With
-// always200 the status is 200, as the API itself answers every error, for
-// clients that read no body on other statuses.
-func writeError(w http.ResponseWriter, e *apiError, gen int, requestID string, always200 bool) {
-	out := e.render(gen, requestID)
+// writeError answers call c with e, in the shape of the call's API
+// generation. With Config.Always200 the status is 200, as the API itself
+// answers every error, for clients that read no body on other statuses.
+func (p *Proxy) writeError(w http.ResponseWriter, c *call, e *apiError) {
+	out := e.render(c.gen(), c.id)
 	status := e.status
-	if always200 {
+	if p.cfg.Always200 {
 		status = http.StatusOK
 	}
 	h := w.Header()

@@ -105,11 +105,11 @@ func NewFailures(size int, now func() time.Time) *Failures {
 
 // record adds a finished call if it failed. It does nothing on a nil
 // *Failures.
-func (f *Failures) record(c *call, total time.Duration) {
+func (f *Failures) record(c *call, t *callTexts, total time.Duration) {
 	if f == nil || !c.outcome.failed() {
 		return
 	}
-	r, t := c.result, c.texts()
+	r := c.result
 	e := failure{
 		// A client's id and the action may point into the request, the
 		// code and texts are the call's own (see callTexts): copy the
@@ -117,7 +117,7 @@ func (f *Failures) record(c *call, total time.Duration) {
 		RequestID:   t.id,
 		Outcome:     string(c.outcome),
 		Action:      strings.Clone(t.action),
-		API:         apiLabel(c.gen),
+		API:         apiLabel(c.gen()),
 		Code:        t.code,
 		Successor:   c.successor,
 		UpstreamID:  t.upstreamID,

@@ -83,6 +83,12 @@ func obsFailuresJSON(t *testing.T, admin http.Handler) failuresJSON {
 	return v
 }
 
+// recordCall records c as finish does.
+func recordCall(f *Failures, c *call, total time.Duration) {
+	t := c.texts()
+	f.record(c, &t, total)
+}
+
 // obsRefused is a refused call as the proxy records it.
 func obsRefused(id string) *call {
 	return &call{id: id, outcome: outcomeRefused, status: 404, codeDesc: "InvalidParameter", message: "cdnproxy: no",
@@ -183,7 +189,7 @@ func TestFailuresRingBounded(t *testing.T) {
 			clock := &obsClock{t: obsStart}
 			f := NewFailures(tc.size, clock.now)
 			for i := range tc.calls {
-				f.record(obsRefused(fmt.Sprint("id-", i)), time.Millisecond)
+				recordCall(f, obsRefused(fmt.Sprint("id-", i)), time.Millisecond)
 			}
 			v := obsFailuresJSON(t, Admin(AdminConfig{Failures: f}))
 			want := min(tc.size, tc.calls)
@@ -208,7 +214,7 @@ func TestFailuresOnlyFailed(t *testing.T) {
 	for _, o := range []outcome{outcomeSuccess, outcomePassthrough, outcomeClientGone, outcomeAPIError, outcomeRefused, outcomeUpstreamError} {
 		c := obsRefused(string(o))
 		c.outcome = o
-		f.record(c, 0)
+		recordCall(f, c, 0)
 	}
 	var got []string
 	for _, e := range f.view().Recent {
@@ -228,7 +234,7 @@ func TestFailuresLastHour(t *testing.T) {
 		for range n {
 			c := obsRefused("x")
 			c.result.Category, c.result.Code = category, code
-			f.record(c, 0)
+			recordCall(f, c, 0)
 		}
 	}
 	type count struct {
@@ -283,7 +289,7 @@ func TestFailuresCodeCap(t *testing.T) {
 	for i := range maxCodesPerMinute + 50 {
 		c := obsRefused("x")
 		c.result.ModuleCode, c.result.HasModuleCode = 100000+i, true
-		f.record(c, 0)
+		recordCall(f, c, 0)
 	}
 	h := f.view().LastHour
 	if h.Total != maxCodesPerMinute+50 {
@@ -300,7 +306,7 @@ func TestFailuresClip(t *testing.T) {
 	c := obsRefused("x")
 	c.message = strings.Repeat("é", 5000)
 	c.action = strings.Repeat("A", 40000)
-	f.record(c, 0)
+	recordCall(f, c, 0)
 	e := f.view().Recent[0]
 	if len(e.Message) > maxFailureText+len("…") || !strings.HasSuffix(e.Message, "é…") {
 		t.Errorf("message kept as %d bytes ending %q", len(e.Message), e.Message[len(e.Message)-8:])
@@ -320,7 +326,7 @@ func TestFailuresConcurrent(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				f.record(obsRefused(fmt.Sprintf("w%d-%d", w, i)), 0)
+				recordCall(f, obsRefused(fmt.Sprintf("w%d-%d", w, i)), 0)
 				if i%100 == 0 {
 					clock.advance(time.Second)
 				}

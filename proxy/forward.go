@@ -17,7 +17,9 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	// it), and a signature covers every parameter: send the query on as
 	// the client (or the re-signing step) wrote it.
 	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
-	// The header keys are written canonical, as the server stores them.
+	// The call's id goes upstream too, so that both sides' logs can be
+	// joined. The header keys are written canonical, as the server stores
+	// them.
 	h := pr.Out.Header
 	h["X-Request-Id"] = c.idHeader
 	// Tencent's API has no use for the client's cookies or the token meant

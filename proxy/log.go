@@ -16,10 +16,11 @@ import (
 // are documented in the README and are part of cdnproxy's interface;
 // change them only with it.
 func (p *Proxy) finish(c *call) {
-	c.settleStream()
+	c.settle()
 	total := time.Since(c.start)
+	t := c.texts()
 	p.cfg.Metrics.observe(c)
-	p.cfg.Failures.record(c, total)
+	p.cfg.Failures.record(c, &t, total)
 	level := slog.LevelDebug
 	msg := "call"
 	switch {
@@ -32,7 +33,6 @@ func (p *Proxy) finish(c *call) {
 	if !p.log.Enabled(ctx, level) {
 		return
 	}
-	t := c.texts()
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
 		slog.String("requestId", t.id),
@@ -40,7 +40,7 @@ func (p *Proxy) finish(c *call) {
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),
 		slog.String("action", t.action),
-		slog.String("api", apiLabel(c.gen)),
+		slog.String("api", apiLabel(c.gen())),
 	)
 	if c.successor != "" {
 		attrs = append(attrs, slog.String("successor", c.successor))
@@ -74,12 +74,7 @@ func (p *Proxy) finish(c *call) {
 	if c.upstreamErr != nil {
 		attrs = append(attrs, slog.String("error", safeError(c.upstreamErr)))
 	}
-	// The record goes to the handler directly: Logger.LogAttrs would also
-	// look up its caller's program counter, which no line of the proxy's
-	// shows, on every call.
-	rec := slog.NewRecord(time.Now(), level, msg, 0)
-	rec.AddAttrs(attrs...)
-	_ = p.log.Handler().Handle(ctx, rec) // a handler that fails to write has nowhere better to say so
+	p.log.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // callTexts are the text fields that the log line and the failures page
@@ -90,14 +85,10 @@ type callTexts struct {
 	id, action, code, codeDesc, message, upstreamID, secretID string
 }
 
-// texts returns the call's callTexts, working them out on first use.
-func (c *call) texts() *callTexts {
-	t := &c.text
-	if c.hasText {
-		return t
-	}
+// texts works out the call's callTexts, once it has ended.
+func (c *call) texts() callTexts {
 	r := c.result
-	*t = callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
+	t := callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		t.code = cut(r.CodeText())
 		t.codeDesc, t.message = cut(c.codeDesc), cut(c.message)
@@ -106,7 +97,6 @@ func (c *call) texts() *callTexts {
 		}
 	}
 	t.upstreamID = cut(r.RequestID())
-	c.hasText = true
 	return t
 }
 

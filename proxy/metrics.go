@@ -143,7 +143,7 @@ func (m *Metrics) observe(c *call) {
 		}
 	case outcomeUpstreamError:
 		reason := "unreachable"
-		if c.timedOut() {
+		if c.timedOut {
 			reason = "timeout"
 		}
 		m.upstreamFailed.WithLabelValues(reason).Inc()
@@ -167,7 +167,7 @@ func (m *Metrics) observe(c *call) {
 // seriesOf returns the series a call counts in, resolving them on first
 // use.
 func (m *Metrics) seriesOf(c *call) *callSeries {
-	k := seriesKey{action: actionLabel(c.action), outcome: c.outcome, category: "none", v2: c.gen == 2}
+	k := seriesKey{action: actionLabel(c.action), outcome: c.outcome, category: "none", v2: c.gen() == 2}
 	if c.outcome.failed() {
 		k.category, k.retryable = string(c.result.Category), c.result.Retryable
 	}

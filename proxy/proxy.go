@@ -2,27 +2,27 @@
 // Tencent Cloud's CDN API that forwards each call to one configured
 // upstream and annotates the API's error bodies on the way back.
 //
-// A call reads as a straight line through the files of this package:
-// request id and call record (call.go, requestid.go) -> admission: path,
-// method, size, parameters (admit.go) -> forwarding (forward.go,
-// transport.go) -> response decision and annotation (response.go) -> one
-// log line and the metrics (log.go). Every answer the proxy gives itself
-// is built in errors.go.
+// One call, in file order: ServeHTTP (proxy.go) creates the call's record
+// (call.go) -> admit checks path, method, size and reads the parameters
+// (admit.go) -> resign verifies and signs them again, in the signing modes
+// (sign.go) -> rewrite points the copy at the upstream (forward.go, over
+// transport.go) under the call's deadline (deadline.go) -> modifyResponse
+// decides about the body and annotates an error (response.go) -> finish
+// writes one log line, the metrics and the failures page (log.go,
+// metrics.go, failures.go). Every answer the proxy gives itself is built
+// in errors.go.
 package proxy
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // Config is what a Proxy needs. Only Upstream is required; every other
@@ -41,10 +41,8 @@ type Config struct {
 	// headers, and the start of the body (the whole of it for an error,
 	// and for any body under 4 KiB with a Content-Length).
 	// A success body then streams for as long as it takes, but each wait
-	// for the upstream's next bytes is bounded by Timeout again (checked
-	// every half Timeout: a stalled read is cut off after between Timeout
-	// and 1.5 x Timeout), so a stalled upstream cannot hold a client
-	// forever. Zero means 30s.
+	// for the upstream's next bytes is bounded by Timeout again, so a
+	// stalled upstream cannot hold a client forever. Zero means 30s.
 	Timeout time.Duration
 	// MaxBodyBytes is the largest response body the proxy will hold to
 	// annotate; a larger one passes through untouched. Zero means 1 MiB.
@@ -59,9 +57,7 @@ type Config struct {
 	// forwards them untouched.
 	Signing Signing
 	// Logger receives one line per failed call (and, at debug level, one
-	// per successful call). The lines carry no source location, even with
-	// slog's AddSource: the proxy skips looking up its caller. Nil
-	// discards.
+	// per successful call). Nil discards.
 	Logger *slog.Logger
 	// Metrics counts every call; several Proxies may share one. Nil means
 	// no metrics.
@@ -92,13 +88,14 @@ type api struct {
 // Proxy is the annotating reverse proxy. It is an http.Handler; build it
 // with New.
 type Proxy struct {
-	cfg    Config
-	rp     *httputil.ReverseProxy
-	log    *slog.Logger
-	v2, v3 *api // v3 is nil when UpstreamV3 is
-	// v1Keys are the keys that sign and verify signature v1 calls, by
-	// SecretId: the upstream's and the clients', in resign and sign mode.
-	v1Keys map[string]*signature.Key
+	cfg     Config
+	rp      *httputil.ReverseProxy
+	log     *slog.Logger
+	buffers *bufferPool
+	v2, v3  *api // v3 is nil when UpstreamV3 is
+	// keys are the keys that verify and sign calls, by SecretId: the
+	// upstream's and the clients', in resign and sign mode.
+	keys map[string]secretKey
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -134,25 +131,19 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	logger := cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{cfg: cfg, log: logger, v2: &api{gen: 2, upstream: cfg.Upstream, path: apiPath,
-		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}}
+	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing)}
+	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath,
+		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
 	if cfg.UpstreamV3 != nil {
 		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/",
 			upstreamPath: strings.TrimSuffix(cfg.UpstreamV3.Path, "/") + "/", window: timestampWindowV3}
 	}
-	if cfg.Signing.Mode != Passthrough {
-		p.v1Keys = make(map[string]*signature.Key, len(cfg.Signing.ClientKeys)+1)
-		for id, key := range cfg.Signing.ClientKeys {
-			p.v1Keys[id] = signature.NewKey(key)
-		}
-		p.v1Keys[cfg.Signing.SecretID] = signature.NewKey(cfg.Signing.SecretKey)
-	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        p.rewrite,
 		Transport:      cfg.Transport,
-		BufferPool:     NewBufferPool(),
+		BufferPool:     p.buffers,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamFailed,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
@@ -160,47 +151,40 @@ func New(cfg Config) (*Proxy, error) {
 	return p, nil
 }
 
-// ServeHTTP handles one API call from start to finish.
+// ServeHTTP handles one API call from start to finish: admission,
+// re-signing, forwarding under the deadline, the answer (response.go), and
+// at the end one log line and the metrics (log.go).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
-	c.idValue[0] = c.id
-	c.idHeader = c.idValue[:]
+	c.idHeader = []string{c.id}
 	c.w = countingWriter{ResponseWriter: w, c: c}
 	cw := &c.w
-	defer p.finish(c)
 	p.cfg.Metrics.callStarted()
 	defer p.cfg.Metrics.callEnded()
+	defer p.finish(c)
 
-	in, aerr := p.admit(r, c)
+	// The request forwarded is the proxy's own copy, whose context carries
+	// the call and is canceled when the deadline passes.
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callKey{}, c))
+	defer cancel()
+	in, aerr := p.admit(r.WithContext(ctx), c)
+	if aerr == nil && p.cfg.Signing.Mode != Passthrough {
+		in, aerr = p.resign(in, c.api)
+	}
 	if aerr != nil {
-		p.refuse(cw, c, aerr)
+		c.refused(aerr)
+		p.writeError(cw, c, aerr)
 		flush(w)
 		return
 	}
-	var cancel context.CancelFunc
-	c.Context, cancel = context.WithCancel(r.Context())
-	defer cancel()
-	// The request forwarded is the proxy's own copy, carrying the call as
-	// its context; re-signing changes it in place.
-	req := r.WithContext(c)
-	if p.cfg.Signing.Mode != Passthrough {
-		in.r = req
-		if req, aerr = p.resign(in); aerr != nil {
-			p.refuse(cw, c, aerr)
-			flush(w)
-			return
-		}
+	c.deadline = startDeadline(p.cfg.Timeout, cancel)
+	defer c.deadline.stop()
+	c.forwarded()
+	p.rp.ServeHTTP(cw, in.r)
+	if c.outcome != outcomeClientGone {
+		flush(w)
 	}
-	c.armTimer(p.cfg.Timeout, cancel)
-	defer c.endTimer()
-	c.upstream.start = time.Now()
-	p.rp.ServeHTTP(cw, req)
-	if c.outcome == outcomeClientGone {
-		c.status = 499 // nginx's "client closed request", for the log only
-		return
-	}
-	flush(w)
 }
 
 // flush pushes what the server has buffered of the answer to the client,
@@ -217,30 +201,12 @@ func baseURL(u *url.URL) bool {
 	return u != nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") && u.RawQuery == ""
 }
 
-// refuse answers a call with one of the proxy's own errors.
-func (p *Proxy) refuse(w http.ResponseWriter, c *call, e *apiError) {
-	if c.gen == 0 {
-		c.gen = 2 // not an API call at all: answer in the 2.0 shape
-	}
-	c.fail(e, e.message)
-	w.Header()["X-Request-Id"] = c.idHeader
-	writeError(w, e, c.gen, c.id, p.cfg.Always200)
-}
-
 // upstreamFailed is the ReverseProxy's ErrorHandler: the upstream could
 // not be reached, timed out, or broke off before the proxy could decide
-// about the body. A client that hung up is recorded as such and sent
-// nothing; it is not an upstream failure.
+// about the body. A client that hung up is sent nothing.
 func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
 	c := callFrom(r.Context())
-	c.upstreamErr = err
-	c.upstream.duration = time.Since(c.upstream.start)
-	switch {
-	case c.timedOut():
-		p.refuse(w, c, errUpstream(true))
-	case c.clientGone(r):
-		c.outcome = outcomeClientGone
-	default:
-		p.refuse(w, c, errUpstream(false))
+	if e := c.upstreamFailed(err, ""); e != nil {
+		p.writeError(w, c, e)
 	}
 }

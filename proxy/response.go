@@ -8,35 +8,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
 )
 
-// peekSize is the size of the buffers the proxy peeks into, before it
-// first asks annotate.Decide, for bodies of unknown length or of
-// shortSize and more. API results put "code" in their first few dozen
-// bytes, so a success body costs one read, then streams. The buffer is as
-// large as the ReverseProxy's copy buffer: the first read takes what the
-// upstream has ready (a TLS record is up to 16 KiB) in one piece, as the
-// copy would, instead of splitting it into one more read and one more
-// write to the client.
-const peekSize = copyBufferSize
-
 // shortSize bounds the bodies of known length that are read whole before
 // the decision.
 const shortSize = 4 << 10
-
-// peekBuffers lends the buffers bodies are peeked into. A buffer goes
-// back once its bytes have been passed on to the client. An error body is
-// copied out of it before it is annotated, since the call's Result points
-// into the bytes until the call ends.
-var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 
 // modifyResponse is the ReverseProxy's ModifyResponse: it decides from the
 // first bytes of the body whether the body can need annotation. Success
@@ -46,200 +27,126 @@ var peekBuffers = sync.Pool{New: func() any { return new([peekSize]byte) }}
 // the client.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
-	if err := p.decide(resp, c); err != nil {
-		return err
-	}
-	if c.w.ResponseWriter != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-		handOver(c.w.Header(), resp)
-	}
-	return nil
-}
-
-// handOver moves the answer's header fields into the client's header,
-// where ReverseProxy would copy them after ModifyResponse, value by value
-// (an allocation each). The answer's header is not used again, so its
-// values can move as they are; keys are made canonical, as Header.Add
-// would (a custom Config.Transport may not have). ReverseProxy then has
-// nothing to copy, and no Content-Type to parse, except for an event
-// stream, whose Content-Type stays for ReverseProxy to see and flush each
-// event at once. A 101 answer keeps its header, which the protocol switch
-// reads.
-func handOver(dst http.Header, resp *http.Response) {
-	var events []string
-	for k, v := range resp.Header {
-		k = http.CanonicalHeaderKey(k)
-		if k == "Content-Type" && len(v) > 0 && isEventStream(v[0]) {
-			events = v
-			continue
-		}
-		if old, ok := dst[k]; ok {
-			dst[k] = append(old, v...)
-		} else {
-			dst[k] = v
-		}
-	}
-	resp.Header = nil
-	if events != nil {
-		resp.Header = http.Header{"Content-Type": events}
-	}
-}
-
-// isEventStream reports whether a Content-Type is text/event-stream.
-func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
-}
-
-// decide is modifyResponse's decision about the body, for the call c.
-func (p *Proxy) decide(resp *http.Response, c *call) error {
-	c.upstream.status = resp.StatusCode
-	// The proxy's own request id replaces any the upstream sent. It is
-	// set on the upstream's answer, not on the writer earlier, because
-	// ReverseProxy copies (adds) the answer's headers and clears the
-	// writer's after a 1xx.
-	resp.Header["X-Request-Id"] = c.idHeader
-	defer func() { c.upstream.duration = time.Since(c.upstream.start) }()
+	c.upstreamAnswered(resp.StatusCode)
 	if !hasBody(resp) {
-		c.outcome = outcomePassthrough
-		c.disarmTimer()
+		c.deadline.decided() // nothing is left to wait for
+		c.answered(outcomePassthrough, annotate.Result{})
 		return nil
 	}
-	if !mayBeJSON(resp.Header.Get("Content-Type")) {
-		c.outcome = outcomePassthrough
-		return p.passOn(resp, c, &bodyReader{}, nil)
+	b := &bodyReader{raw: resp.Body, pool: p.buffers}
+	if !mayBeJSON(resp.Header.Get("Content-Type")) || !b.decode(resp.Header.Get("Content-Encoding")) {
+		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, nil)
 	}
-	b := bodyReader{raw: resp.Body}
-	if !b.decode(resp.Header.Get("Content-Encoding")) {
-		return p.passOn(resp, c, &b, nil)
-	}
-	decoded, verdict, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
+	peeked, verdict, err := b.peek(p.cfg.MaxBodyBytes, resp.ContentLength)
 	if err != nil {
-		b.release(nil)
+		b.release()
 		return err
 	}
 	switch verdict {
 	case annotate.Succeeded:
-		c.outcome = outcomeSuccess
+		var res annotate.Result
 		if b.ended && p.log.Enabled(context.Background(), slog.LevelDebug) {
 			// The success line, at debug, names the upstream's request
 			// id (API 3.0), which only a full look at the body finds;
-			// c.result points into what it looked at, so that is a copy
-			// of the body's bytes, not the lent buffer they are sent from.
-			_, c.result = annotate.Body(bytes.Clone(decoded))
+			// the result points into what it looked at, so that is a
+			// copy, not the pooled buffer the body is sent from.
+			_, res = annotate.Body(bytes.Clone(peeked))
 		}
-		return p.passOn(resp, c, &b, decoded)
+		return p.passOn(resp, c, outcomeSuccess, res, b, peeked)
 	case annotate.Pass:
-		return p.passOn(resp, c, &b, decoded)
+		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, peeked)
 	}
 	// An error body, or one that ended before Decide could tell: read the
-	// rest (up to the limit) and annotate.
-	complete := b.ended && int64(len(decoded)) <= p.cfg.MaxBodyBytes
+	// rest (up to the limit) into a buffer of its own, which the call's
+	// result will point into, and annotate.
+	body, complete := bytes.Clone(peeked), b.ended && int64(len(peeked)) <= p.cfg.MaxBodyBytes
+	b.release()
 	if !b.ended {
-		decoded, complete, err = b.readAll(decoded, p.cfg.MaxBodyBytes)
-	}
-	if err == nil && complete && b.uses(decoded) {
-		// Read whole within the lent buffer: c.result will point into
-		// the body until the call ends, so it moves to a buffer of its
-		// own size and the lent one goes back.
-		decoded = bytes.Clone(decoded)
-	}
-	b.release(decoded) // unless the body is still in it, to be passed on
-	if err != nil {
-		return err
+		if body, complete, err = b.readAll(body, p.cfg.MaxBodyBytes); err != nil {
+			return err
+		}
 	}
 	if !complete {
-		return p.passOn(resp, c, &b, decoded)
+		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, body)
 	}
-	b.keep() // c.result points into decoded
-	out, res := annotate.Body(decoded)
-	c.result = res
-	c.disarmTimer()
+	out, res := annotate.Body(body)
+	o := outcomePassthrough
 	switch res.Kind {
 	case annotate.Success:
-		c.outcome = outcomeSuccess
+		o = outcomeSuccess
 	case annotate.Failure:
-		c.outcome = outcomeAPIError
-	default:
-		c.outcome = outcomePassthrough
+		o = outcomeAPIError
 	}
-	if res.Kind != annotate.Failure || len(out) == len(decoded) {
+	if res.Kind != annotate.Failure || len(out) == len(body) {
 		// Unchanged (not an error, or every annotation member was
 		// already there): send the bytes exactly as they came, still
 		// compressed if they came so.
-		return p.passOn(resp, c, &b, decoded)
+		return p.passOn(resp, c, o, res, b, body)
 	}
+	c.deadline.decided() // the body is read: nothing is left to wait for
+	c.answered(o, res)
 	resp.Body.Close()
-	c.joined = joinedBody{head: out, rest: http.NoBody}
-	resp.Body = &c.joined
+	resp.Body = io.NopCloser(bytes.NewReader(out))
 	resp.ContentLength = int64(len(out))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
-	delete(resp.Header, "Content-Encoding") // the annotated body is sent decoded
+	resp.Header.Del("Content-Encoding") // the annotated body is sent decoded
 	resp.Uncompressed = b.encoding != ""
 	return nil
 }
 
 // passOn sends the body on exactly as the upstream sent it: the bytes
-// already read, then the rest, unbuffered. decoded is what was read for an
-// uncompressed body (for a compressed one the raw bytes are in b).
+// already read, then the rest, unbuffered; o and res are what the proxy
+// made of it. decoded is what was read of an uncompressed body (for a
+// compressed one the raw bytes are in b).
 //
-// From here the upstream timeout bounds each wait for the upstream's next
-// bytes instead of the whole exchange (see watchStream), so a large body
-// takes as long as it needs but a stalled one is cut off: the client then
-// sees a broken response, never a clean shorter one. An uncompressed body
-// that peek read to its end has nothing left to wait for: its upstream
-// body is closed at once, which frees the connection for the next call.
-func (p *Proxy) passOn(resp *http.Response, c *call, b *bodyReader, decoded []byte) error {
-	c.disarmTimer() // from here each wait for the upstream is bounded instead (watchStream)
+// From here the deadline bounds each wait for the upstream's next bytes
+// instead of the whole exchange, so a large body takes as long as it needs
+// but a stalled one is cut off: the client then sees a broken response,
+// never a clean shorter one. An uncompressed body that peek read to its
+// end has nothing left to wait for: its upstream body is closed at once,
+// which frees the connection for the next call.
+func (p *Proxy) passOn(resp *http.Response, c *call, o outcome, res annotate.Result, b *bodyReader, decoded []byte) error {
 	ended := b.ended && b.encoding == ""
-	if c.timedOut() && !ended {
-		// The deadline fired before it could be disarmed: the body's
-		// context is canceled, so the rest of it would break off after a
-		// 200 had gone out. Answer the timeout instead. A body already
-		// read to its end needs nothing more from the upstream, and goes
-		// out as an annotated error body does.
-		b.release(nil)
+	if c.deadline.decided() && !ended {
+		// The deadline passed before the decision: the body's context is
+		// canceled, so the rest of it would break off after a 200 had
+		// gone out. Answer the timeout instead. A body already read to
+		// its end needs nothing more from the upstream, and goes out.
+		b.release()
 		return errLateDecision
 	}
-	if c.outcome == "" {
-		c.outcome = outcomePassthrough
-	}
+	c.answered(o, res)
 	head := decoded
 	if b.encoding != "" {
 		head = b.z.seen.Bytes()
-		b.release(nil) // the decoded bytes are not sent
+		b.release() // the decoded bytes are not sent
 	}
 	if ended {
 		resp.Body.Close()
 		resp.Body = http.NoBody
 	}
 	if len(head) > 0 {
-		c.joined = joinedBody{head: head, rest: resp.Body}
-		j := &c.joined
-		if b.lent != nil && b.uses(head) {
-			j.lent, b.lent = b.lent, nil
-		}
-		resp.Body = j
+		resp.Body = &joinedBody{head: head, rest: resp.Body, buf: b.take(), pool: p.buffers}
 	} else {
-		b.release(nil)
+		b.release()
 	}
 	if !ended {
-		c.stream = streamBody{ReadCloser: resp.Body, c: c}
-		resp.Body = &c.stream
-		c.watchStream(p.cfg.Timeout)
+		resp.Body = c.streamed(resp.Body)
 	}
 	return nil
 }
 
-// errLateDecision reports a deadline that fired before the body could be
+// errLateDecision reports a deadline that passed before the body could be
 // passed on.
 var errLateDecision = errors.New("the upstream deadline passed before the body was passed on")
 
 // joinedBody is a response body made of bytes already read and the rest.
-// The buffer the bytes are in, if lent by peekBuffers, goes back as soon
-// as they have been read.
+// It owns the pooled buffer the bytes are in, if any, and gives it back
+// as soon as they have been read.
 type joinedBody struct {
 	head []byte // not yet read
-	lent *[peekSize]byte
+	buf  []byte // the pooled buffer head is in, or nil
+	pool *bufferPool
 	rest io.ReadCloser
 }
 
@@ -262,9 +169,9 @@ func (j *joinedBody) Close() error {
 }
 
 func (j *joinedBody) release() {
-	if j.lent != nil {
-		peekBuffers.Put(j.lent)
-		j.lent = nil
+	if j.buf != nil {
+		j.pool.Put(j.buf)
+		j.buf = nil
 	}
 }
 
@@ -288,62 +195,8 @@ func mayBeJSON(contentType string) bool {
 	if contentType == "" {
 		return true
 	}
-	mt, ok := simpleMediaType(contentType)
-	if !ok {
-		// Something less common: mime checks it all (at the price of a
-		// map for the parameters).
-		var err error
-		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
-			return false
-		}
-	}
+	mt := mediaType(contentType)
 	return strings.HasPrefix(mt, "text/") || strings.Contains(mt, "json") || strings.Contains(mt, "javascript")
-}
-
-// simpleMediaType returns the media type of the common Content-Types, a
-// bare type ("application/json") or one with a single plain parameter
-// ("application/json; charset=utf-8"), lower-cased, when contentType is
-// one; mime.ParseMediaType accepts these and returns the same type.
-func simpleMediaType(contentType string) (string, bool) {
-	param := ""
-	if i := strings.IndexByte(contentType, ';'); i >= 0 {
-		contentType, param = contentType[:i], contentType[i+1:]
-		name, value, ok := strings.Cut(strings.TrimSpace(param), "=")
-		if !ok || !isToken(name) || !isToken(value) {
-			return "", false
-		}
-	}
-	return bareMediaType(contentType)
-}
-
-// isToken reports whether s is a non-empty MIME token (RFC 2045): no
-// spaces, controls or tspecials.
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=':
-			return false
-		default:
-			if c <= ' ' || c >= 0x7f {
-				return false
-			}
-		}
-	}
-	return s != ""
-}
-
-// bareMediaType returns a Content-Type without parameters, such as
-// "application/json", lower-cased, when it is one: two tokens around a
-// slash, nothing else but surrounding spaces. It answers as
-// mime.ParseMediaType would, without allocating (unless the type has
-// upper-case letters).
-func bareMediaType(contentType string) (string, bool) {
-	s := strings.TrimSpace(contentType)
-	slash := strings.IndexByte(s, '/')
-	if slash < 0 || !isToken(s[:slash]) || !isToken(s[slash+1:]) {
-		return "", false
-	}
-	return strings.ToLower(s), true
 }
 
 // bodyReader reads a response body, decoding gzip or deflate when the
@@ -351,28 +204,29 @@ func bareMediaType(contentType string) (string, bool) {
 // can still be sent on exactly as it came.
 type bodyReader struct {
 	raw      io.Reader
-	encoding string          // "", "gzip" or "deflate"
-	z        *compressed     // the raw side, when encoding != ""
-	dec      io.Reader       // what peek and readAll read
-	lent     *[peekSize]byte // peek's buffer, from peekBuffers
-	ended    bool            // dec has returned io.EOF
+	encoding string      // "", "gzip" or "deflate"
+	z        *compressed // the raw side, when encoding != ""
+	dec      io.Reader   // what peek and readAll read
+	ended    bool        // dec has returned io.EOF
+	pool     *bufferPool
+	buf      []byte // peek's buffer, from pool, until released or taken
 }
 
-// uses reports whether buf is in the lent buffer.
-func (b *bodyReader) uses(buf []byte) bool {
-	return b.lent != nil && cap(buf) > 0 && &buf[:1][0] == &b.lent[0]
-}
-
-// release gives the lent buffer back unless keep is in it.
-func (b *bodyReader) release(keep []byte) {
-	if b.lent != nil && !b.uses(keep) {
-		peekBuffers.Put(b.lent)
-		b.lent = nil
+// release gives peek's buffer back to the pool.
+func (b *bodyReader) release() {
+	if b.buf != nil {
+		b.pool.Put(b.buf)
+		b.buf = nil
 	}
 }
 
-// keep leaves the lent buffer, still in use, to the garbage collector.
-func (b *bodyReader) keep() { b.lent = nil }
+// take hands peek's buffer, if there is one, to the caller, who gives it
+// back to the pool.
+func (b *bodyReader) take() []byte {
+	buf := b.buf
+	b.buf = nil
+	return buf
+}
 
 // decode sets up decoding for a Content-Encoding. It returns false when
 // the encoding is one the proxy does not decode (the body then passes
@@ -448,14 +302,15 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 // byte, to see its end) and to its end, which over HTTP/1 costs one more
 // read that waits for nothing (over HTTP/2 it waits for the end of the
 // stream, so the whole of a short body counts against the upstream
-// deadline). The bytes go into a buffer lent by peekBuffers (see
-// release).
+// deadline). The bytes go into a buffer from the pool (see release and
+// take), as large as the copy buffer: the first read takes what the
+// upstream has ready (a TLS record is up to 16 KiB) in one piece.
 func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict, error) {
 	short := b.encoding == "" && contentLength >= 0 && contentLength < shortSize
-	b.lent = peekBuffers.Get().(*[peekSize]byte)
-	buf := b.lent[:0]
+	b.buf = b.pool.Get()
+	buf := b.buf[:0]
 	if short {
-		buf = b.lent[: 0 : contentLength+1]
+		buf = b.buf[: 0 : contentLength+1]
 	}
 	for next := 0; ; {
 		var err error

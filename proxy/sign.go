@@ -3,7 +3,6 @@ package proxy
 import (
 	"cmp"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -86,10 +85,6 @@ const (
 	timestampWindowV3 = 5 * time.Minute // API 3.0
 )
 
-// tokenHeader carries the client token for calls whose Authorization
-// header is taken by a TC3 signature.
-const tokenHeader = "X-Cdnproxy-Token"
-
 // upstreamServiceV3 is the service name in TC3 credential scopes of calls
 // the proxy signs: the CDN API's.
 const upstreamServiceV3 = "cdn"
@@ -102,42 +97,74 @@ func (s *Signing) now() time.Time {
 	return time.Now()
 }
 
-// resign checks and re-signs a call for its API generation, returning
-// the request to forward.
-func (p *Proxy) resign(in *inbound) (*http.Request, *apiError) {
+// secretKey is a key the proxy verifies or signs calls with, ready for
+// both signature versions.
+type secretKey struct {
+	secret string         // for TC3
+	v1     *signature.Key // for signature v1
+}
+
+// newKeys returns the keys of a signing configuration by SecretId: the
+// upstream's and the clients'. Passthrough holds none.
+func newKeys(s Signing) map[string]secretKey {
+	if s.Mode == Passthrough || s.Mode == "" {
+		return nil
+	}
+	keys := make(map[string]secretKey, len(s.ClientKeys)+1)
+	for id, key := range s.ClientKeys {
+		keys[id] = secretKey{secret: key, v1: signature.NewKey(key)}
+	}
+	keys[s.SecretID] = secretKey{secret: s.SecretKey, v1: signature.NewKey(s.SecretKey)}
+	return keys
+}
+
+// keyFor returns the key of a SecretId: the upstream's or a client's.
+func (p *Proxy) keyFor(id string) (secretKey, *apiError) {
+	key, ok := p.keys[id]
+	if !ok || id == "" {
+		return secretKey{}, errAuth(unknownSecretID)
+	}
+	return key, nil
+}
+
+// upstreamKey is the key every call leaving the proxy is signed with.
+func (p *Proxy) upstreamKey() secretKey { return p.keys[p.cfg.Signing.SecretID] }
+
+// resign checks a call of API a and signs it again for the upstream,
+// returning the call to forward.
+func (p *Proxy) resign(in inbound, a *api) (inbound, *apiError) {
 	r := in.r
-	if in.api.gen == 3 {
+	if a.gen == 3 {
 		auth := r.Header.Get("Authorization")
 		_, hasSig := in.params.Get("Signature")
 		_, hasID := in.params.Get("SecretId")
 		switch {
 		case strings.HasPrefix(auth, signature.TC3Algorithm):
-			return p.resignTC3(in, auth)
+			return p.resignTC3(in, a, auth)
 		case !hasSig && !hasID && p.cfg.Signing.Mode == Sign && !in.multipart && (in.json || r.Header.Get("X-TC-Action") != ""):
 			// An unsigned call in the TC3 style (JSON body, X-TC-*
 			// headers); one in the v1 style (Action and Version
 			// parameters) is signed with v1 below.
-			return p.signTC3(in)
+			return p.signTC3(in, a)
 		}
 		// Otherwise: signature v1 on API 3.0, handled as for 2.0 below.
 		if in.parseErr == nil && in.json {
-			return nil, errAuth("the call carries no TC3 Authorization header")
+			return in, errAuth("the call carries no TC3 Authorization header")
 		}
 	}
-	return p.resignV1(in)
+	return p.resignV1(in, a)
 }
 
 // resignV1 checks and re-signs a signature v1 call (API 2.0, or API 3.0
 // with SignatureMethod parameters). In Sign mode a call without SecretId
 // and Signature is signed from scratch.
-func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
+func (p *Proxy) resignV1(in inbound, a *api) (inbound, *apiError) {
 	s := &p.cfg.Signing
-	r, a := in.r, in.api
 	if in.parseErr != nil {
-		return nil, errBadRequest("the call's parameters could not be read: " + in.parseErr.Error())
+		return in, errBadRequest("the call's parameters could not be read: " + in.parseErr.Error())
 	}
 	if in.multipart {
-		return nil, errBadRequest("calls that are re-signed must be GET or application/x-www-form-urlencoded POST")
+		return in, errBadRequest("calls that are re-signed must be GET or application/x-www-form-urlencoded POST")
 	}
 	// Sorted once here, the parameters are signed, verified and encoded
 	// without another copy or sort each time (see signature's sorted);
@@ -145,7 +172,7 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 	params := slices.Clone(in.params)
 	slices.SortStableFunc(params, func(a, b signature.Param) int { return cmp.Compare(a.Name, b.Name) })
 	if _, ok := params.Get("Version"); a.gen == 3 && !ok {
-		return nil, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
+		return in, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
 	}
 	_, hasID := params.Get("SecretId")
 	_, hasSig := params.Get("Signature")
@@ -153,47 +180,35 @@ func (p *Proxy) resignV1(in *inbound) (*http.Request, *apiError) {
 		params = params.
 			With("Nonce", strconv.FormatUint(uint64(nonce()), 10)).
 			With("Timestamp", strconv.FormatInt(s.now().Unix(), 10))
-	} else if aerr := p.verifyV1(r, a, params); aerr != nil {
-		return nil, aerr
+	} else if aerr := p.verifyV1(in.r, a, params); aerr != nil {
+		return in, aerr
 	}
 	// The Signature parameter is replaced rather than dropped first: the
 	// string to sign leaves it out either way, and Encode orders the
 	// parameters by name.
 	params = params.With("SecretId", s.SecretID)
-	params = params.With("Signature", p.v1Keys[s.SecretID].Sign(r.Method, a.upstream.Host, a.upstreamPath, params))
-	return rebuild(r, params), nil
+	params = params.With("Signature", p.upstreamKey().v1.Sign(in.r.Method, a.upstream.Host, a.upstreamPath, params))
+	in.r = withParams(in.r, params)
+	return in, nil
 }
 
 // verifyV1 checks a signature v1 call's SecretId, Timestamp and Signature.
 func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiError {
 	id, _ := params.Get("SecretId")
-	key, ok := p.v1Keys[id]
-	if !ok || id == "" {
-		return errAuth(unknownSecretID)
+	key, aerr := p.keyFor(id)
+	if aerr != nil {
+		return aerr
 	}
 	ts, _ := params.Get("Timestamp")
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
 		return aerr
 	}
 	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
-		if key.Verify(r.Method, host, a.path, params) {
+		if key.v1.Verify(r.Method, host, a.path, params) {
 			return nil
 		}
 	}
 	return errAuth("the signature does not match")
-}
-
-// keyFor returns the secret key of a SecretId: the upstream's or a
-// client's (for signature v1, p.v1Keys holds them ready to use).
-func (p *Proxy) keyFor(id string) (string, *apiError) {
-	s := &p.cfg.Signing
-	if id != "" && id == s.SecretID {
-		return s.SecretKey, nil
-	}
-	if key, ok := s.ClientKeys[id]; ok && id != "" {
-		return key, nil
-	}
-	return "", errAuth(unknownSecretID)
 }
 
 // unknownSecretID is the message of a call signed with a SecretId the
@@ -215,53 +230,54 @@ func (p *Proxy) checkTimestamp(ts string, window time.Duration) *apiError {
 // resignTC3 checks a TC3-HMAC-SHA256 call and signs it again for the
 // upstream: same headers signed, same timestamp, same body bytes; the
 // upstream host, the upstream credential and the CDN service name.
-func (p *Proxy) resignTC3(in *inbound, authorization string) (*http.Request, *apiError) {
-	r, a := in.r, in.api
+func (p *Proxy) resignTC3(in inbound, a *api, authorization string) (inbound, *apiError) {
+	r := in.r
 	auth, err := signature.ParseTC3Authorization(authorization)
 	if err != nil {
-		return nil, errAuth("the Authorization header is not a TC3-HMAC-SHA256 signature")
+		return in, errAuth("the Authorization header is not a TC3-HMAC-SHA256 signature")
 	}
 	key, aerr := p.keyFor(auth.SecretID)
 	if aerr != nil {
-		return nil, aerr
+		return in, aerr
 	}
 	ts := r.Header.Get("X-TC-Timestamp")
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
-		return nil, aerr
+		return in, aerr
 	}
 	sec, _ := strconv.ParseInt(ts, 10, 64)
 	for _, name := range auth.SignedHeaders {
 		if len(r.Header.Values(name)) > 1 {
-			return nil, errAuth("a signed header is sent more than once")
+			return in, errAuth("a signed header is sent more than once")
 		}
 	}
 	req := tc3Request(r, in.body, auth.SignedHeaders, auth.Service, sec)
 	verified := false
 	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
 		setHost(req.Headers, host)
-		if signature.VerifyTC3(key, auth, req) {
+		if signature.VerifyTC3(key.secret, auth, req) {
 			verified = true
 			break
 		}
 	}
 	if !verified {
-		return nil, errAuth("the signature does not match")
+		return in, errAuth("the signature does not match")
 	}
-	out := ownHeader(r)
+	out := withOwnHeader(r)
 	req.Service = upstreamServiceV3
 	setHost(req.Headers, a.upstream.Host)
 	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
-	return out, nil
+	in.r = out
+	return in, nil
 }
 
 // signTC3 signs an unsigned API 3.0 call (Sign mode, local development)
 // with the upstream credential and the current time.
-func (p *Proxy) signTC3(in *inbound) (*http.Request, *apiError) {
-	r, a := in.r, in.api
+func (p *Proxy) signTC3(in inbound, a *api) (inbound, *apiError) {
+	r := in.r
 	if r.Header.Get("X-TC-Action") == "" {
-		return nil, errBadRequest("an unsigned API 3.0 call needs the X-TC-Action header")
+		return in, errBadRequest("an unsigned API 3.0 call needs the X-TC-Action header")
 	}
-	out := ownHeader(r)
+	out := withOwnHeader(r)
 	if out.Header.Get("Content-Type") == "" {
 		if r.Method == http.MethodPost {
 			out.Header.Set("Content-Type", "application/json")
@@ -274,7 +290,8 @@ func (p *Proxy) signTC3(in *inbound) (*http.Request, *apiError) {
 	req := tc3Request(out, in.body, []string{"content-type", "host"}, upstreamServiceV3, now)
 	setHost(req.Headers, a.upstream.Host)
 	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
-	return out, nil
+	in.r = out
+	return in, nil
 }
 
 // tc3Request gathers what a TC3 signature covers from a request.
@@ -309,46 +326,34 @@ func setHost(headers []signature.Header, host string) {
 	}
 }
 
-// ownHeader gives r, the proxy's own copy of a client's request (see
-// ServeHTTP), a header of its own, so that changing it leaves the
-// client's request as it came.
-func ownHeader(r *http.Request) *http.Request {
-	r.Header = r.Header.Clone()
-	return r
+// withOwnHeader returns a copy of r with a header of its own, so that
+// changing it leaves r as it came.
+func withOwnHeader(r *http.Request) *http.Request {
+	out := new(http.Request)
+	*out = *r
+	out.Header = r.Header.Clone()
+	return out
 }
 
-// rebuild makes r, the proxy's own copy of a client's request, carry
-// params: in the query for GET, as a URL-encoded body for POST (whose
-// query the API ignores, so it is dropped).
-func rebuild(r *http.Request, params signature.Params) *http.Request {
+// withParams returns a copy of r that carries params: in the query for
+// GET, as a URL-encoded body for POST (whose query the API ignores, so it
+// is dropped).
+func withParams(r *http.Request, params signature.Params) *http.Request {
 	encoded := params.Encode()
-	u := *r.URL // still the client's request's
-	r.URL = &u
+	u := *r.URL
 	if r.Method == http.MethodGet {
+		out := new(http.Request)
+		*out = *r
 		u.RawQuery = encoded
-		return r
+		out.URL = &u
+		return out
 	}
+	out := withOwnHeader(r)
 	u.RawQuery = ""
-	ownHeader(r).Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	setBody(r, []byte(encoded))
-	return r
-}
-
-// tokenOK reports whether a request carries the client token, as a
-// bearer token or in the X-Cdnproxy-Token header.
-func tokenOK(h http.Header, token string) bool {
-	if auth := h.Get("Authorization"); isBearer(auth) {
-		return subtle.ConstantTimeCompare([]byte(auth[len(bearerPrefix):]), []byte(token)) == 1
-	}
-	return subtle.ConstantTimeCompare([]byte(h.Get(tokenHeader)), []byte(token)) == 1
-}
-
-// bearerPrefix starts an Authorization header that carries a bearer token.
-const bearerPrefix = "Bearer "
-
-// isBearer reports whether an Authorization header is a bearer token.
-func isBearer(auth string) bool {
-	return len(auth) >= len(bearerPrefix) && strings.EqualFold(auth[:len(bearerPrefix)], bearerPrefix)
+	out.URL = &u
+	out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	setBody(out, []byte(encoded))
+	return out
 }
 
 // nonce returns a random positive Nonce.

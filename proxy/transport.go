@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"sync"
 	"time"
 )
@@ -38,28 +37,27 @@ func NewTransport(maxIdle int) *http.Transport {
 	}
 }
 
-// copyBufferSize is the size of the ReverseProxy's copy buffers, as
-// without a pool.
-const copyBufferSize = 32 << 10
+// bufferSize is the size of the buffers a Proxy copies bodies with and
+// peeks into: the ReverseProxy's own default.
+const bufferSize = 32 << 10
 
-// NewBufferPool returns a pool of the 32 KiB copy buffers a Proxy lends
-// its ReverseProxy, for a plain httputil.ReverseProxy that is to be
-// compared with cdnproxy on equal terms (see bench/). It pools the
-// arrays themselves, so that neither Get nor Put allocates.
-func NewBufferPool() httputil.BufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
-}
-
-// bufferPool is NewBufferPool's pool.
+// bufferPool is a Proxy's pool of bufferSize buffers, for the
+// ReverseProxy's copies and for peeking at bodies. It pools the arrays
+// themselves, so that neither Get nor Put allocates.
 type bufferPool struct{ p sync.Pool }
 
+// newBufferPool returns an empty pool.
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { return new([bufferSize]byte) }}}
+}
+
 // Get returns a buffer from the pool.
-func (b *bufferPool) Get() []byte { return b.p.Get().(*[copyBufferSize]byte)[:] }
+func (b *bufferPool) Get() []byte { return b.p.Get().(*[bufferSize]byte)[:] }
 
 // Put returns a buffer to the pool; one that did not come from it is
 // dropped.
 func (b *bufferPool) Put(buf []byte) {
-	if len(buf) == copyBufferSize {
-		b.p.Put((*[copyBufferSize]byte)(buf))
+	if cap(buf) == bufferSize {
+		b.p.Put((*[bufferSize]byte)(buf[:bufferSize]))
 	}
 }

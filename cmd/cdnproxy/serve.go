@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -122,7 +121,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(jsonlog.NewHandler(w, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // healthcheck asks the admin listener's /healthz and fails unless it
