@@ -101,6 +101,12 @@ type Entry struct {
 	// response's "code" member, or a module code such as 9112 or -9009 in
 	// the "(9112)…" prefix of its "message".
 	Code int
+	// CodeDesc is, for a public code, the English class name the API
+	// sends with it in the response's "codeDesc" member, such as
+	// "AuthFailure" for 4100. It is "" for a module code: an answer that
+	// carries one has the public code's class name or the module code
+	// itself in codeDesc.
+	CodeDesc string
 	// Category says what kind of problem the code reports.
 	Category Category
 	// Retryable reports whether sending the same call again later, with a
@@ -117,6 +123,17 @@ type Entry struct {
 // member, 4000 to 6200). The second result is false when the code is not
 // in the catalogue.
 func Public(code int) (Entry, bool) { return find(publicCodes[:], code) }
+
+// CodeDesc returns the "codeDesc" member the API sends with a public
+// code: "Success" for 0, the entry's CodeDesc for a code in the catalogue,
+// and "" for any other code.
+func CodeDesc(public int) string {
+	if public == 0 {
+		return "Success"
+	}
+	e, _ := Public(public)
+	return e.CodeDesc
+}
 
 // Module returns the entry for a module code (the number in a message's
 // "(9112)" prefix). The second result is false when the code is not in the

@@ -30,3 +30,16 @@ func ExamplePublic() {
 	// true replayed_request true
 	// 重放攻击：请求的 Nonce 和 Timestamp 参数用于确保每次请求只会在服务器端被执行一次,所以本次的 Nonce 和上次的不能重复, Timestamp 与腾讯服务器相差不能超过 2 小时。
 }
+
+// The class name the API sends in "codeDesc" with a public code.
+func ExampleCodeDesc() {
+	fmt.Println(codes.CodeDesc(0))
+	fmt.Println(codes.CodeDesc(4100))
+	fmt.Println(codes.CodeDesc(4600))
+	fmt.Printf("%q\n", codes.CodeDesc(9110)) // a module code has none
+	// Output:
+	// Success
+	// AuthFailure
+	// UnsupportedProtocol
+	// ""
+}
