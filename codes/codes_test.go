@@ -306,9 +306,23 @@ func TestCategories(t *testing.T) {
 		if c.Meaning() == "" {
 			t.Errorf("category %q has no Meaning", c)
 		}
+		for _, retryable := range []bool{false, true} {
+			a := c.Advice(retryable)
+			if a == "" || !strings.HasSuffix(a, ".") {
+				t.Errorf("category %q (retryable %v) has advice %q, want a sentence", c, retryable, a)
+			}
+		}
+		// Only a state can pass by itself; every other category's advice
+		// is the same whatever the entry's Retryable.
+		if differs := c.Advice(true) != c.Advice(false); differs != (c == codes.InvalidState) {
+			t.Errorf("category %q: advice depends on retryable = %v, want %v", c, differs, c == codes.InvalidState)
+		}
 	}
 	if got := codes.Category("no_such").Meaning(); got != "" {
 		t.Errorf("Meaning of an unknown category = %q, want \"\"", got)
+	}
+	if got := codes.Category("no_such").Advice(true); got != "" {
+		t.Errorf("Advice of an unknown category = %q, want \"\"", got)
 	}
 }
 

@@ -43,3 +43,17 @@ func ExampleCodeDesc() {
 	// UnsupportedProtocol
 	// ""
 }
+
+// A category says what kind of problem an entry reports and what to do
+// about it; for invalid_state the advice depends on whether the state
+// passes by itself.
+func ExampleCategory_Advice() {
+	e, _ := codes.Module(9175) // the domain is being deployed
+	fmt.Printf("%s: %s\n", e.Category, e.Category.Meaning())
+	fmt.Println(e.Category.Advice(e.Retryable))
+	fmt.Println(e.Category.Advice(false))
+	// Output:
+	// invalid_state: the resource is in the wrong state for this operation
+	// Wait for the resource's current operation to finish, then retry.
+	// Bring the resource into the state the operation needs (the description says which), then send the call again.
+}
