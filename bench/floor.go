@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -88,7 +89,7 @@ func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("requestId", id[0]), slog.String("outcome", "api_error"), slog.String("clientAddr", r.RemoteAddr),
 		slog.String("method", r.Method), slog.String("action", "DescribeCdnHosts"), slog.String("api", "2.0"),
 		slog.String("code", "4000"), slog.Int("moduleCode", 9112), slog.String("codeDesc", "InvalidParameter"),
-		slog.String("category", "invalid_request"), slog.Bool("retryable", false),
+		slog.String("category", string(codes.InvalidState)), slog.Bool("retryable", false),
 		slog.String("description", "The domain must be in the online state for this operation."),
 		slog.String("message", "(9112)操作域名需要为【开启中】状态，请确认后重试"),
 		slog.Int("status", 200), slog.Int("upstreamStatus", 200), slog.Float64("upstreamMs", float64(d.Microseconds())/1000),

@@ -118,6 +118,9 @@ func TestCatalogueMatchesSeed(t *testing.T) {
 					t.Errorf("not sorted: %d comes after %d", e.Code, tc.entries[i-1].Code)
 				}
 				checkEntry(t, e)
+				if public := tc.name == "public"; public != (e.CodeDesc != "") {
+					t.Errorf("%d: CodeDesc = %q; want one for every public code and none for a module code", e.Code, e.CodeDesc)
+				}
 			}
 		})
 	}
@@ -303,9 +306,91 @@ func TestCategories(t *testing.T) {
 		if c.Meaning() == "" {
 			t.Errorf("category %q has no Meaning", c)
 		}
+		for _, retryable := range []bool{false, true} {
+			a := c.Advice(retryable)
+			if a == "" || !strings.HasSuffix(a, ".") {
+				t.Errorf("category %q (retryable %v) has advice %q, want a sentence", c, retryable, a)
+			}
+		}
+		// Only a state can pass by itself; every other category's advice
+		// is the same whatever the entry's Retryable.
+		if differs := c.Advice(true) != c.Advice(false); differs != (c == codes.InvalidState) {
+			t.Errorf("category %q: advice depends on retryable = %v, want %v", c, differs, c == codes.InvalidState)
+		}
 	}
 	if got := codes.Category("no_such").Meaning(); got != "" {
 		t.Errorf("Meaning of an unknown category = %q, want \"\"", got)
+	}
+	if got := codes.Category("no_such").Advice(true); got != "" {
+		t.Errorf("Advice of an unknown category = %q, want \"\"", got)
+	}
+}
+
+// TestCodeDesc pins the codeDesc of every public code in the seed; the
+// decision behind each value is noted at the top of v2.go.
+func TestCodeDesc(t *testing.T) {
+	want := map[int]string{
+		0:    "Success",
+		4000: "InvalidParameter",
+		4100: "AuthFailure",
+		4200: "RequestExpired",
+		4300: "AccessDenied",
+		4400: "RequestLimitExceeded",
+		4500: "ReplayAttack",
+		4600: "UnsupportedProtocol",
+		5000: "ResourceNotFound",
+		5100: "FailedOperation",
+		5200: "PurchaseFailed",
+		5300: "PurchaseFailed",
+		5400: "PartialSuccess",
+		5500: "UserNotQualified",
+		6000: "InternalError",
+		6100: "VersionNotSupported",
+		6200: "ServiceUnavailable",
+	}
+	seedPublic, _ := parseSeed(t)
+	for _, s := range seedPublic {
+		if _, ok := want[s.code]; !ok {
+			t.Errorf("public code %d of the seed has no codeDesc in this test", s.code)
+		}
+	}
+	camel := regexp.MustCompile(`^[A-Z][A-Za-z]+$`)
+	for code, w := range want {
+		got := codes.CodeDesc(code)
+		if got != w {
+			t.Errorf("CodeDesc(%d) = %q, want %q", code, got, w)
+		}
+		if !camel.MatchString(got) {
+			t.Errorf("CodeDesc(%d) = %q is not one CamelCase word", code, got)
+		}
+		if e, ok := codes.Public(code); code != 0 && (!ok || e.CodeDesc != got) {
+			t.Errorf("Public(%d).CodeDesc = %q, %v; CodeDesc says %q", code, e.CodeDesc, ok, got)
+		}
+	}
+	for _, code := range []int{-1, 1, 3999, 4001, 6300, 9110, 100004} {
+		if got := codes.CodeDesc(code); got != "" {
+			t.Errorf("CodeDesc(%d) = %q, want \"\" for a code that is not public", code, got)
+		}
+	}
+}
+
+// TestCodeDescAgreesWithV3 checks that where a public code's codeDesc is
+// also an API 3.0 code, both catalogues put it in the same category: the
+// name was borrowed from 3.0 for the same condition.
+func TestCodeDescAgreesWithV3(t *testing.T) {
+	borrowed := 0
+	for _, e := range codes.PublicEntries() {
+		v3, ok := codes.V3(e.CodeDesc)
+		if !ok || v3.Code != e.CodeDesc {
+			continue
+		}
+		borrowed++
+		if v3.Category != e.Category {
+			t.Errorf("%d has codeDesc %s and category %s, but 3.0's %s is %s", e.Code, e.CodeDesc, e.Category, v3.Code, v3.Category)
+		}
+	}
+	if borrowed != 8 {
+		t.Errorf("%d public codes have a 3.0 code for codeDesc; the notes in v2.go name 8", borrowed)
 	}
 }
 

@@ -19,6 +19,24 @@ package codes
 //     (9135 domain being processed, 9175 deploying).
 //   - Per-call batch limits (9162, 9404, 21002, 22043, 22045, 22716, 23100)
 //     are InvalidParameter: the request must be split.
+//
+// CodeDesc, the class name a failure carries in its "codeDesc" member, is
+// documented for two public codes only: "InvalidParameter" with 4000 and
+// "AuthFailure" with 4100 (the 2.0 action pages, and real answers such as
+// https://github.com/lxl80/hexo-deployer-cos-cdn/issues/5 and
+// https://github.com/lxl80/hexo-deployer-cos-cdn/issues/8). Both are also
+// API 3.0 common error codes, so for the other codes the catalogue uses:
+//   - the API 3.0 common code for the same condition where 3.0 has a bare
+//     one: RequestLimitExceeded (4400), UnsupportedProtocol (4600, which
+//     3.0 also uses for "only GET and POST"), ResourceNotFound (5000),
+//     FailedOperation (5100), InternalError (6000), ServiceUnavailable
+//     (6200). TestCodeDescAgreesWithV3 checks that each has the same
+//     category in both catalogues;
+//   - otherwise the error type of Tencent's English version of the table,
+//     written as one CamelCase word: RequestExpired (4200), AccessDenied
+//     (4300), ReplayAttack (4500), PurchaseFailed (5200 and 5300, which the
+//     table gives the same type), PartialSuccess (5400), UserNotQualified
+//     (5500), VersionNotSupported (6100).
 
 // publicCodes holds the public codes (the response's "code" member),
 // sorted by Code. Original is the document's error type and description
@@ -26,6 +44,7 @@ package codes
 var publicCodes = [...]Entry{
 	{
 		Code:        4000,
+		CodeDesc:    "InvalidParameter",
 		Category:    InvalidParameter,
 		Retryable:   false,
 		Description: "A required parameter is missing or a parameter value is malformed; the message field names the problem, often with a module code. Fix the request before sending it again.",
@@ -33,6 +52,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4100,
+		CodeDesc:    "AuthFailure",
 		Category:    AuthenticationFailed,
 		Retryable:   false,
 		Description: "The signature did not verify or the SecretId is unknown. Check the SecretId and SecretKey, the signature method, the host and path in the signed string, and that values are URL-encoded exactly as they were signed.",
@@ -40,6 +60,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4200,
+		CodeDesc:    "RequestExpired",
 		Category:    RequestExpired,
 		Retryable:   true,
 		Description: "The request's Timestamp is too old or too far from Tencent's clock. Sign the call again with a current Timestamp; if it keeps happening, synchronise the caller's clock with NTP.",
@@ -47,6 +68,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4300,
+		CodeDesc:    "AccessDenied",
 		Category:    PermissionDenied,
 		Retryable:   false,
 		Description: "Access denied: the account is banned, or it is not among the users this action is open to. Check the account's status and permissions in the console or ask Tencent Cloud support.",
@@ -54,6 +76,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4400,
+		CodeDesc:    "RequestLimitExceeded",
 		Category:    RateLimited,
 		Retryable:   true,
 		Description: "The number of calls exceeded the action's request quota, which API 2.0 sets as calls per minute per action, so cdnproxy treats this as a rate limit. Slow down and retry after a short wait; per-day limits on URLs and directories come as module codes such as 22044 instead.",
@@ -61,6 +84,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4500,
+		CodeDesc:    "ReplayAttack",
 		Category:    ReplayedRequest,
 		Retryable:   true,
 		Description: "Rejected as a replay: this Nonce was used before, or the Timestamp is more than 2 hours away from Tencent's clock. Sign the call again with a new random Nonce and a current Timestamp, and check the caller's clock if it repeats.",
@@ -68,6 +92,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        4600,
+		CodeDesc:    "UnsupportedProtocol",
 		Category:    Unsupported,
 		Retryable:   false,
 		Description: "The request protocol is not supported. Send the call as documented: GET or POST over HTTPS to the action's API host.",
@@ -75,6 +100,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5000,
+		CodeDesc:    "ResourceNotFound",
 		Category:    NotFound,
 		Retryable:   false,
 		Description: "The resource named in the request does not exist, has been released, or belongs to another account. Check the identifier and which account's key signs the request.",
@@ -82,6 +108,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5100,
+		CodeDesc:    "FailedOperation",
 		Category:    OperationFailed,
 		Retryable:   true,
 		Description: "The operation on the resource failed; the message field gives the details. Retry later, and contact Tencent Cloud support if it keeps failing.",
@@ -89,6 +116,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5200,
+		CodeDesc:    "PurchaseFailed",
 		Category:    Billing,
 		Retryable:   false,
 		Description: "Buying the resource failed, for example because the configuration is not supported or resources are short. Check the requested configuration, and contact Tencent Cloud support if it looks valid.",
@@ -96,6 +124,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5300,
+		CodeDesc:    "PurchaseFailed",
 		Category:    Billing,
 		Retryable:   false,
 		Description: "Buying the resource failed because the account balance is too low. Top up the account, then send the request again.",
@@ -103,6 +132,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5400,
+		CodeDesc:    "PartialSuccess",
 		Category:    PartialSuccess,
 		Retryable:   false,
 		Description: "The batch operation succeeded only in part; the response data says which items failed. Resend only the failed items, not the whole batch.",
@@ -110,6 +140,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        5500,
+		CodeDesc:    "UserNotQualified",
 		Category:    Compliance,
 		Retryable:   false,
 		Description: "Buying the resource failed because the account did not pass Tencent's qualification review. Complete or correct the account verification in the console first.",
@@ -117,6 +148,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        6000,
+		CodeDesc:    "InternalError",
 		Category:    InternalError,
 		Retryable:   true,
 		Description: "Tencent's server had an internal error. Retry later with backoff, and contact Tencent Cloud support if it persists.",
@@ -124,6 +156,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        6100,
+		CodeDesc:    "VersionNotSupported",
 		Category:    Unsupported,
 		Retryable:   false,
 		Description: "This API version does not offer the action, or the action is under maintenance. Check that the call goes to the right API host for the module (CDN uses cdn.api.qcloud.com) and that the Action name is correct.",
@@ -131,6 +164,7 @@ var publicCodes = [...]Entry{
 	},
 	{
 		Code:        6200,
+		CodeDesc:    "ServiceUnavailable",
 		Category:    Unavailable,
 		Retryable:   true,
 		Description: "The action is temporarily out of service for maintenance. Retry later.",

@@ -145,54 +145,6 @@ func span(table []codes.Entry) string {
 	return fmt.Sprintf("%d to %d", table[0].Code, table[len(table)-1].Code)
 }
 
-// advice says what a caller should do about an error of a category; only
-// invalid_state depends on retryable too. TestCategoryTexts checks every
-// category has advice.
-func advice(c codes.Category, retryable bool) string {
-	switch c {
-	case codes.InvalidParameter:
-		return "Fix the request as the description says; sending it unchanged fails the same way."
-	case codes.AuthenticationFailed:
-		return "Check the SecretId and SecretKey, the signature method and exactly what was signed; then sign the call again."
-	case codes.RequestExpired:
-		return "Sign the call again with a current timestamp; if it keeps happening, synchronise the caller's clock (NTP)."
-	case codes.ReplayedRequest:
-		return "Sign the call again with a new random Nonce and a current Timestamp."
-	case codes.PermissionDenied:
-		return "Give the account (or the CAM sub-user) the permission, or call with an account that has it."
-	case codes.RateLimited:
-		return "Slow down: retry after a short wait, with exponential backoff."
-	case codes.QuotaExceeded:
-		return "Do not retry now: wait for the quota to reset (daily quotas reset the next day), spend less of it, or ask Tencent Cloud for more."
-	case codes.NotFound:
-		return "Check the resource's name or id, and which account's key signs the call."
-	case codes.AlreadyExists:
-		return "Use the existing resource, or have it released by the account that holds it."
-	case codes.InvalidState:
-		if retryable {
-			return "Wait for the resource's current operation to finish, then retry."
-		}
-		return "Bring the resource into the state the operation needs (the description says which), then send the call again."
-	case codes.Compliance:
-		return "Complete the ICP filing or verification, or resolve the block, in the console; no retry helps before that."
-	case codes.Billing:
-		return "Top up the balance or settle the account in the console, then send the call again."
-	case codes.OperationFailed, codes.InternalError:
-		return "Retry later with backoff; if it persists, open a ticket with Tencent Cloud, quoting the call's details."
-	case codes.PartialSuccess:
-		return "Find out which items failed and send only those again."
-	case codes.Unavailable:
-		return "Retry later with backoff."
-	case codes.Unsupported:
-		return "Use a supported action, version or protocol; retrying does not help."
-	case codes.Unknown:
-		return "Read the message for details; do not retry blindly."
-	case codes.UpstreamUnreachable:
-		return "Check the network path to the API and CDNPROXY_UPSTREAM_URL, then retry."
-	}
-	return ""
-}
-
 // retryableMeaning spells out what a retryable flag promises.
 func retryableMeaning(retryable bool, generation string) string {
 	switch {
@@ -321,7 +273,7 @@ func writeExplanations(w io.Writer, rows []row) error {
 		if r.Original != "" {
 			line("original", r.Original)
 		}
-		line("what to do", advice(r.Category, r.Retryable))
+		line("what to do", r.Category.Advice(r.Retryable))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

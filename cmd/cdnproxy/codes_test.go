@@ -272,19 +272,6 @@ func TestCodesPublicAndModule(t *testing.T) {
 	}
 }
 
-func TestCategoryTexts(t *testing.T) {
-	for _, c := range codes.Categories() {
-		if c.Meaning() == "" {
-			t.Errorf("category %s has no Meaning", c)
-		}
-		for _, r := range []bool{false, true} {
-			if advice(c, r) == "" {
-				t.Errorf("category %s (retryable %v) has no advice", c, r)
-			}
-		}
-	}
-}
-
 func TestCodesParseArgs(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

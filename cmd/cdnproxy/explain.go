@@ -190,6 +190,6 @@ func writeSummary(w io.Writer, res annotate.Result) {
 	if id := res.RequestID(); id != "" {
 		line("request id", id)
 	}
-	line("what to do", advice(res.Category, res.Retryable))
+	line("what to do", res.Category.Advice(res.Retryable))
 	io.WriteString(w, b.String())
 }

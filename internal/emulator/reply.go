@@ -54,7 +54,7 @@ func write(w http.ResponseWriter, rep reply) {
 
 // ok is a success with data (nil: no data member).
 func ok(data any) reply {
-	return reply{body: envelope{Code: 0, Message: "", CodeDesc: "Success", Data: data}}
+	return reply{body: envelope{Code: 0, Message: "", CodeDesc: codes.CodeDesc(0), Data: data}}
 }
 
 // okLegacy is a success that also carries retcode 0 and errmsg "ok", as
@@ -76,7 +76,7 @@ func errModule(code int, tail string) reply {
 	entry, _ := codes.Module(code)
 	var desc any = code
 	if entry.Category == codes.InvalidParameter {
-		desc = "InvalidParameter"
+		desc = codes.CodeDesc(4000)
 	}
 	msg := fmt.Sprintf("(%d)%s", code, entry.Original)
 	if tail != "" {
@@ -85,48 +85,10 @@ func errModule(code int, tail string) reply {
 	return reply{body: envelope{Code: 4000, Message: msg, CodeDesc: desc}, module: code}
 }
 
-// errPublic is a failure with a public code only and a plain message.
+// errPublic is a failure with a public code only and a plain message;
+// codeDesc is the code's class name from the catalogue.
 func errPublic(code int, msg string) reply {
-	return reply{body: envelope{Code: code, Message: msg, CodeDesc: publicDesc(code)}}
-}
-
-// publicDesc is the codeDesc sent with a public code. Only Success,
-// InvalidParameter and AuthFailure are documented; the others are English
-// class names in the same style.
-func publicDesc(code int) string {
-	switch code {
-	case 4000:
-		return "InvalidParameter"
-	case 4100:
-		return "AuthFailure"
-	case 4200:
-		return "RequestExpired"
-	case 4300:
-		return "AccessDenied"
-	case 4400:
-		return "QuotaExceeded"
-	case 4500:
-		return "ReplayAttack"
-	case 4600:
-		return "ProtocolNotSupported"
-	case 5000:
-		return "ResourceNotFound"
-	case 5100:
-		return "OperationFailed"
-	case 5200, 5300:
-		return "PurchaseFailed"
-	case 5400:
-		return "PartialSuccess"
-	case 5500:
-		return "UserNotQualified"
-	case 6000:
-		return "InternalError"
-	case 6100:
-		return "VersionNotSupported"
-	case 6200:
-		return "ServiceUnavailable"
-	}
-	return "UnknownError"
+	return reply{body: envelope{Code: code, Message: msg, CodeDesc: codes.CodeDesc(code)}}
 }
 
 // errAuth is the API's answer to an unknown SecretId or a bad signature.

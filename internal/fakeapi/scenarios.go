@@ -3,12 +3,15 @@ package fakeapi
 import (
 	"io"
 	"strings"
+
+	"github.com/cdnproxy/cdnproxy/codes"
 )
 
 // The scenarios. Each is selected by its Action value; the bodies of the
 // API's own answers are copied from the CDN API 2.0 documentation and from
 // answers captured in the wild (reference/cdn-api-v2.md §3.2), spacing
-// included. JSON scenarios are sent with Content-Type application/json
+// included; a class name in codeDesc ("AuthFailure") is read from package
+// codes, whose value the captures agree with. JSON scenarios are sent with Content-Type application/json
 // (the ct= parameter overrides it), status 200 and an exact
 // Content-Length, or gzip-compressed when the call accepts gzip.
 const (
@@ -165,9 +168,9 @@ func Fixed() []Scenario {
 		{HostOnline, 200, jsonType, []byte(`{"code": 4000, "message": "(9177)域名已上线 cdn host online[host online]", "codeDesc": 9177}`)},
 		{NoICP, 200, jsonType, []byte(`{"code": 4000, "message": "(20004)未备案 cdn audit no icp[cdn audit no icp[当前域名未在工信部备案]]", "codeDesc": 20004}`)},
 		{DNSPodError, 200, jsonType, []byte(`{"code": 4000, "message": "(22200)Dnspod接口异常 cdn dp system error[cdn dp system error[connect() timed out!]]", "codeDesc": 22200}`)},
-		{AuthFailure, 200, jsonType, []byte(`{"code": 4100, "message": "身份认证失败，用户身份验证失败", "codeDesc": "AuthFailure"}`)},
+		{AuthFailure, 200, jsonType, []byte(`{"code": 4100, "message": "身份认证失败，用户身份验证失败", "codeDesc": "` + codes.CodeDesc(4100) + `"}`)},
 		{ProjectID, 200, jsonType, []byte(`{"code": 5100, "message": "(100004)projectId不正确"}`)},
-		{NotDeployed, 200, jsonType, []byte(`{"code": 4000, "message": "(1012)传参错误 invalid error code[域名 luan.ma 未部署在 mainland]", "codeDesc": "InvalidParameter"}`)},
+		{NotDeployed, 200, jsonType, []byte(`{"code": 4000, "message": "(1012)传参错误 invalid error code[域名 luan.ma 未部署在 mainland]", "codeDesc": "` + codes.CodeDesc(4000) + `"}`)},
 		{StringCode, 200, jsonType, []byte(`{"code": "4000", "message": "(9110)没有这个域名的信息 cdn no such host", "codeDesc": "9110"}`)},
 		{BadGateway, 502, htmlType, []byte(bodyBadGateway)},
 		{Truncated, 200, jsonType, []byte(bodyNoSuchHost[:len(bodyNoSuchHost)/2])},
