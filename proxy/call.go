@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
+	"github.com/cdnproxy/cdnproxy/codes"
 )
 
 // outcome is how a call ended, from the proxy's point of view. Its string
@@ -174,7 +175,7 @@ func (c *call) fail(e *apiError, message string) {
 		Category: category, Retryable: retryable, Description: description}
 	c.codeDesc, c.message = "", message
 	if gen == 2 {
-		c.codeDesc = e.codeDesc
+		c.codeDesc = codes.CodeDesc(e.code)
 	}
 }
 

@@ -15,12 +15,11 @@ import (
 // was for. Its message is written for the client and never holds internal
 // error text or secrets.
 type apiError struct {
-	status   int    // HTTP status unless Config.Always200 is set
-	code     int    // API 2.0 public code, as the API would use
-	codeDesc string // the API 2.0 class name for code
-	v3Code   string // the API 3.0 error code for the same refusal
-	message  string // English, starts with "cdnproxy: "
-	outcome  outcome
+	status  int    // HTTP status unless Config.Always200 is set
+	code    int    // API 2.0 public code, as the API would use; its codeDesc is codes.CodeDesc's
+	v3Code  string // the API 3.0 error code for the same refusal
+	message string // English, starts with "cdnproxy: "
+	outcome outcome
 	// category overrides the catalogue's category; used for upstream
 	// failures, which are the proxy's own category.
 	category codes.Category
@@ -84,7 +83,7 @@ func (e *apiError) render(gen int, requestID string) []byte {
 		b.Response.RequestID = requestID
 		v = b
 	} else {
-		v = errorBody{Code: e.code, Message: e.message, CodeDesc: e.codeDesc, Category: category, Retryable: retryable, Description: description}
+		v = errorBody{Code: e.code, Message: e.message, CodeDesc: codes.CodeDesc(e.code), Category: category, Retryable: retryable, Description: description}
 	}
 	out, err := json.Marshal(v)
 	if err != nil { // cannot happen: the bodies are strings, ints and bools
@@ -118,12 +117,12 @@ func (p *Proxy) writeError(w http.ResponseWriter, c *call, e *apiError) {
 // the log line and metrics will carry.
 
 func errNotAPIPath() *apiError {
-	return &apiError{status: http.StatusNotFound, code: 4000, codeDesc: "InvalidParameter", v3Code: "InvalidAction", outcome: outcomeRefused,
+	return &apiError{status: http.StatusNotFound, code: 4000, v3Code: "InvalidAction", outcome: outcomeRefused,
 		message: "cdnproxy: this path is not a CDN API endpoint; send API 2.0 calls to /v2/index.php and API 3.0 calls to /"}
 }
 
 func errMethod() *apiError {
-	return &apiError{status: http.StatusMethodNotAllowed, code: 4600, codeDesc: "UnsupportedProtocol", v3Code: "UnsupportedProtocol", outcome: outcomeRefused,
+	return &apiError{status: http.StatusMethodNotAllowed, code: 4600, v3Code: "UnsupportedProtocol", outcome: outcomeRefused,
 		allow: "GET, POST", message: "cdnproxy: only GET and POST are accepted"}
 }
 
@@ -132,33 +131,33 @@ func errTooLarge(what string, limit int) *apiError {
 	if what == "query string" {
 		status = http.StatusRequestURITooLong
 	}
-	return &apiError{status: status, code: 4000, codeDesc: "InvalidParameter", v3Code: "RequestSizeLimitExceeded", outcome: outcomeRefused,
+	return &apiError{status: status, code: 4000, v3Code: "RequestSizeLimitExceeded", outcome: outcomeRefused,
 		message: "cdnproxy: the " + what + " is larger than the API's limit of " + strconv.Itoa(limit) + " bytes"}
 }
 
 func errBadRequest(detail string) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: 4000, codeDesc: "InvalidParameter", v3Code: "InvalidParameter", outcome: outcomeRefused,
+	return &apiError{status: http.StatusBadRequest, code: 4000, v3Code: "InvalidParameter", outcome: outcomeRefused,
 		message: "cdnproxy: " + detail}
 }
 
 func errUpstream(timeout bool) *apiError {
 	if timeout {
-		return &apiError{status: http.StatusGatewayTimeout, code: 6200, codeDesc: "UpstreamTimeout", v3Code: "InternalError.UpstreamTimeout", outcome: outcomeUpstreamError,
+		return &apiError{status: http.StatusGatewayTimeout, code: 6200, v3Code: "InternalError.UpstreamTimeout", outcome: outcomeUpstreamError,
 			category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API did not answer in time"}
 	}
-	return &apiError{status: http.StatusBadGateway, code: 6200, codeDesc: "UpstreamUnreachable", v3Code: "InternalError.UpstreamUnreachable", outcome: outcomeUpstreamError,
+	return &apiError{status: http.StatusBadGateway, code: 6200, v3Code: "InternalError.UpstreamUnreachable", outcome: outcomeUpstreamError,
 		category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API could not be reached"}
 }
 
 func errAuth(detail string) *apiError {
 	// The API answers failed authentication with status 200; so does the
 	// proxy, so that legacy clients report an ordinary 4100.
-	return &apiError{status: http.StatusOK, code: 4100, codeDesc: "AuthFailure", v3Code: "AuthFailure.SignatureFailure", outcome: outcomeRefused,
+	return &apiError{status: http.StatusOK, code: 4100, v3Code: "AuthFailure.SignatureFailure", outcome: outcomeRefused,
 		message: "cdnproxy: authentication failed: " + detail}
 }
 
 func errExpired() *apiError {
-	return &apiError{status: http.StatusOK, code: 4500, codeDesc: "ReplayAttack", v3Code: "AuthFailure.SignatureExpire", outcome: outcomeRefused,
+	return &apiError{status: http.StatusOK, code: 4500, v3Code: "AuthFailure.SignatureExpire", outcome: outcomeRefused,
 		message: "cdnproxy: the Timestamp is too far from the proxy's clock (2 hours for API 2.0, 5 minutes for API 3.0); sign the call again with the current time"}
 }
 
@@ -167,6 +166,6 @@ func errToken(gen int) *apiError {
 	if gen == 3 {
 		how += " (or, when Authorization holds a TC3 signature, " + tokenHeader + ": <token>)"
 	}
-	return &apiError{status: http.StatusUnauthorized, code: 4100, codeDesc: "AuthFailure", v3Code: "AuthFailure.InvalidAuthorization", outcome: outcomeRefused,
+	return &apiError{status: http.StatusUnauthorized, code: 4100, v3Code: "AuthFailure.InvalidAuthorization", outcome: outcomeRefused,
 		message: "cdnproxy: this proxy needs its client token: send " + how}
 }

@@ -82,7 +82,7 @@ func TestLogFailedCallFields(t *testing.T) {
 			"category": "invalid_parameter", "status": float64(404), "upstreamStatus": float64(0), "secretId": "",
 		}},
 		{"upstream unreachable", obsClosedURL(t), "/v2/index.php?Action=GetCdnIps", false, map[string]any{
-			"outcome": "upstream_error", "action": "GetCdnIps", "code": "6200", "codeDesc": "UpstreamUnreachable",
+			"outcome": "upstream_error", "action": "GetCdnIps", "code": "6200", "codeDesc": "ServiceUnavailable",
 			"category": "upstream_unreachable", "retryable": true, "status": float64(502),
 		}},
 	} {

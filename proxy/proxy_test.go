@@ -496,7 +496,7 @@ func TestLogLine(t *testing.T) {
 			"outcome": "api_error", "action": fakeapi.NoSuchHost, "code": "4000", "moduleCode": 9110.0, "category": "not_found", "secretId": masked,
 		}, nil},
 		{"upstream down", true, false, map[string]any{
-			"outcome": "upstream_error", "action": fakeapi.NoSuchHost, "code": "6200", "codeDesc": "UpstreamUnreachable",
+			"outcome": "upstream_error", "action": fakeapi.NoSuchHost, "code": "6200", "codeDesc": "ServiceUnavailable",
 			"category": "upstream_unreachable", "retryable": true, "status": 502.0, "secretId": masked,
 		}, []string{"moduleCode"}},
 	}
