@@ -1,0 +1,133 @@
+package bridge
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxList is the most values an array parameter may carry (2.0's largest
+// documented batch: 1000 URLs per RefreshCdnUrl).
+const maxList = 1000
+
+// get returns the value of a scalar parameter, "" when absent.
+func (c *call) get(name string) string {
+	v, _ := c.params.Get(name)
+	return v
+}
+
+// list returns the values of an array parameter written name.0, name.1, …
+// (or name_0, …: the 2.0 API treats '_' and '.' in names alike), in index
+// order. ok is false when an index is not a small non-negative integer,
+// appears twice, or there are more than maxList values.
+func (c *call) list(name string) (values []string, ok bool) {
+	type item struct {
+		index int
+		value string
+	}
+	var items []item
+	for _, p := range c.params {
+		if len(p.Name) <= len(name)+1 || !strings.HasPrefix(p.Name, name) {
+			continue
+		}
+		if sep := p.Name[len(name)]; sep != '.' && sep != '_' {
+			continue
+		}
+		digits := p.Name[len(name)+1:]
+		i, err := strconv.Atoi(digits)
+		if err != nil || i < 0 || i >= maxList || strconv.Itoa(i) != digits {
+			return nil, false
+		}
+		items = append(items, item{i, p.Value})
+	}
+	if len(items) > maxList {
+		return nil, false
+	}
+	sort.Slice(items, func(a, b int) bool { return items[a].index < items[b].index })
+	values = make([]string, len(items))
+	for k, it := range items {
+		if k > 0 && items[k-1].index == it.index {
+			return nil, false
+		}
+		values[k] = it.value
+	}
+	return values, true
+}
+
+// requiredList returns a non-empty array parameter, or answers 4000.
+func (c *call) requiredList(name string) ([]string, error) {
+	v, ok := c.list(name)
+	switch {
+	case !ok:
+		return nil, c.invalid(name + ".n: indexes must be 0, 1, 2, … and at most " + strconv.Itoa(maxList) + " values")
+	case len(v) == 0:
+		return nil, c.invalid(name + ".n is required")
+	}
+	for _, s := range v {
+		if s == "" {
+			return nil, c.invalid(name + ".n: a value is empty")
+		}
+	}
+	return v, nil
+}
+
+// intParam returns a non-negative integer parameter, def when absent, or
+// answers 4000.
+func (c *call) intParam(name string, def int) (int, error) {
+	raw, present := c.params.Get(name)
+	if !present || raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return 0, c.invalid(name + " must be a non-negative integer")
+	}
+	return n, nil
+}
+
+// timeLayout is the time format of both API generations.
+const timeLayout = "2006-01-02 15:04:05"
+
+// beijing is the time zone of every 2.0 and 3.0 time string (UTC+8, no
+// daylight saving time).
+var beijing = time.FixedZone("CST", 8*3600)
+
+// timeParam returns a time parameter in the 3.0 format ("" when absent).
+// It accepts "2006-01-02 15:04:05" and a bare date "2006-01-02", which
+// means the start of the day, or its last second when end is true.
+func (c *call) timeParam(name string, end bool) (string, error) {
+	raw := c.get(name)
+	if raw == "" {
+		return "", nil
+	}
+	if t, err := time.ParseInLocation(timeLayout, raw, beijing); err == nil {
+		return t.Format(timeLayout), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", raw, beijing)
+	if err != nil {
+		return "", c.invalid(name + " must be a time 2006-01-02 15:04:05 or a date 2006-01-02")
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Second)
+	}
+	return t.Format(timeLayout), nil
+}
+
+// timeRange returns the startDate/endDate pair, both required and in
+// order, or answers 4000.
+func (c *call) timeRange() (start, end string, err error) {
+	if start, err = c.timeParam("startDate", false); err != nil {
+		return "", "", err
+	}
+	if end, err = c.timeParam("endDate", true); err != nil {
+		return "", "", err
+	}
+	if start == "" || end == "" {
+		return "", "", c.invalid("startDate and endDate are required")
+	}
+	if end < start { // same layout, so text order is time order
+		return "", "", c.invalid("endDate is before startDate")
+	}
+	return start, end, nil
+}
