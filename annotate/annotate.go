@@ -117,7 +117,7 @@ func (r Result) CodeText() string {
 // needs an entry.
 func (r Result) Known() bool {
 	switch {
-	case r.Generation == 3:
+	case r.Generation == 3, r.ErrorCode != "": // a 3.0 answer, or a 2.0 answer made from one (the bridge)
 		return r.Source == FromV3Code
 	case r.HasModuleCode:
 		return r.Source == FromModule

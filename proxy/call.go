@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdnproxy/cdnproxy/annotate"
 	"github.com/cdnproxy/cdnproxy/codes"
+	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 )
 
 // outcome is how a call ended, from the proxy's point of view. Its string
@@ -63,6 +64,7 @@ type call struct {
 	codeDesc    string          // of the proxy's own error; for API results, see result
 	message     string          // of the proxy's own error; for API results, see result
 	upstreamErr error           // why the upstream exchange failed, for the log only
+	upstreamID  string          // the 3.0 RequestId of a bridged call
 	timedOut    bool            // the upstream failure was the deadline's
 	stream      streamBody      // the answer's body, when it streams
 	status      int             // status written to the client
@@ -81,6 +83,16 @@ func (c *call) gen() int {
 		return c.api.gen
 	}
 	return 2
+}
+
+// apiLabel names the API called in the log, the metrics and the failures
+// page: "2.0", "2.0-bridge" (answered through API 3.0) or "3.0"; a call
+// that was no API call at all is answered, and so named, as 2.0.
+func (c *call) apiLabel() string {
+	if c.api != nil {
+		return c.api.label
+	}
+	return "2.0"
 }
 
 // callKey is the context key for the *call of a request.
@@ -105,6 +117,34 @@ func (c *call) forwarded() { c.upstream.start = time.Now() }
 // body: res is annotate's result where the body was looked at in full.
 func (c *call) answered(o outcome, res annotate.Result) {
 	c.outcome, c.result = o, res
+}
+
+// bridged records the answer the bridge made of a 2.0 call: an error body
+// carries the 3.0 catalogue's annotation, which stands, and the 3.0 code.
+func (c *call) bridged(res bridge.Result) {
+	c.upstreamID = res.RequestID
+	switch {
+	case !res.Failed:
+		c.outcome, c.result = outcomeSuccess, annotate.Result{Kind: annotate.Success, Generation: 2}
+		return
+	case res.Unsupported:
+		c.outcome = outcomeRefused
+	default:
+		c.outcome = outcomeAPIError
+	}
+	source := annotate.FromPublic // decided by the bridge itself
+	if res.V3Code != "" {
+		source = annotate.FromNone
+		if e, ok := codes.V3(res.V3Code); ok && e.Code == res.V3Code {
+			source = annotate.FromV3Code
+		} else if ok {
+			source = annotate.FromV3Family
+		}
+	}
+	c.result = annotate.Result{Kind: annotate.Failure, Generation: 2, Code: res.Code, ErrorCode: res.V3Code,
+		ModuleCode: res.ModuleCode, HasModuleCode: res.ModuleCode != 0, Source: source,
+		Category: res.Category, Retryable: res.Retryable, Description: res.Description}
+	c.codeDesc, c.message = res.CodeDesc, res.Message
 }
 
 // upstreamAnswered records the upstream's status, and how long it took

@@ -46,6 +46,7 @@ type failure struct {
 	Successor   string    `json:"successor,omitempty"`
 	UpstreamID  string    `json:"upstreamRequestId,omitempty"`
 	Code        string    `json:"code"`
+	V3Code      string    `json:"v3Code,omitempty"`
 	ModuleCode  *int      `json:"moduleCode,omitempty"` // set by view, from module
 	CodeDesc    string    `json:"codeDesc"`
 	Category    string    `json:"category"`
@@ -117,8 +118,9 @@ func (f *Failures) record(c *call, t *callTexts, total time.Duration) {
 		RequestID:   t.id,
 		Outcome:     string(c.outcome),
 		Action:      strings.Clone(t.action),
-		API:         apiLabel(c.gen()),
+		API:         c.apiLabel(),
 		Code:        t.code,
+		V3Code:      t.v3Code,
 		Successor:   c.successor,
 		UpstreamID:  t.upstreamID,
 		CodeDesc:    t.codeDesc,

@@ -40,7 +40,7 @@ func (p *Proxy) finish(c *call) {
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),
 		slog.String("action", t.action),
-		slog.String("api", apiLabel(c.gen())),
+		slog.String("api", c.apiLabel()),
 	)
 	if c.successor != "" {
 		attrs = append(attrs, slog.String("successor", c.successor))
@@ -48,6 +48,9 @@ func (p *Proxy) finish(c *call) {
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		r := c.result
 		attrs = append(attrs, slog.String("code", t.code))
+		if t.v3Code != "" {
+			attrs = append(attrs, slog.String("v3Code", t.v3Code))
+		}
 		if r.HasModuleCode {
 			attrs = append(attrs, slog.Int("moduleCode", r.ModuleCode))
 		}
@@ -83,6 +86,7 @@ func (p *Proxy) finish(c *call) {
 // Failures copies those before it keeps them.
 type callTexts struct {
 	id, action, code, codeDesc, message, upstreamID, secretID string
+	v3Code                                                    string // the 3.0 error code behind a bridged call's
 }
 
 // texts works out the call's callTexts, once it has ended.
@@ -91,12 +95,20 @@ func (c *call) texts() callTexts {
 	t := callTexts{id: cut(c.id), action: cut(c.action), secretID: maskSecretID(c.secretID)}
 	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
 		t.code = cut(r.CodeText())
+		// The proxy's own answers (refusals, upstream failures, the
+		// bridge's bodies) carry their texts; an upstream body has them.
 		t.codeDesc, t.message = cut(c.codeDesc), cut(c.message)
-		if c.outcome == outcomeAPIError {
+		if c.outcome == outcomeAPIError && c.message == "" {
 			t.codeDesc, t.message = cut(r.CodeDesc()), cut(r.Message())
+		}
+		if c.api != nil && c.api.bridged {
+			t.v3Code = cut(r.ErrorCode)
 		}
 	}
 	t.upstreamID = cut(r.RequestID())
+	if c.upstreamID != "" {
+		t.upstreamID = cut(c.upstreamID)
+	}
 	return t
 }
 
@@ -111,18 +123,6 @@ func cut(s string) string {
 		i--
 	}
 	return s[:i] + "…"
-}
-
-// apiLabel names an API generation for the log and metrics: "2.0", "3.0",
-// or "" for a call that was not an API call at all.
-func apiLabel(gen int) string {
-	switch gen {
-	case 2:
-		return "2.0"
-	case 3:
-		return "3.0"
-	}
-	return ""
 }
 
 // ms converts a duration to milliseconds with microsecond precision.

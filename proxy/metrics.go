@@ -23,6 +23,7 @@ type Metrics struct {
 	upstreamFailed  *prometheus.CounterVec
 	inFlight        prometheus.Gauge
 	migration       *prometheus.CounterVec
+	unsupportedV2   *prometheus.CounterVec
 
 	// Resolved series, so that a call costs no label hashing: the fixed
 	// ones at construction, the ones labelled by action on first use
@@ -96,8 +97,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "cdnproxy_v2_calls_total",
 			Help: "API 2.0 calls by action and successor, the API 3.0 action that replaces it (\"unknown\" when none is known): what is left to migrate.",
 		}, []string{"action", "successor"}),
+		unsupportedV2: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnproxy_bridge_unsupported_total",
+			Help: "API 2.0 calls the 2.0 -> 3.0 bridge does not translate, by action (a known 2.0 action, \"other\" or \"none\"): answered by the proxy, never forwarded.",
+		}, []string{"action"}),
 	}
-	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration)
+	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration, m.unsupportedV2)
 	// Series that alerts compare against exist from the start, at zero.
 	m.annotated = m.responses.WithLabelValues(resultAnnotated)
 	m.passed = m.responses.WithLabelValues(resultPassed)
@@ -123,6 +128,14 @@ func (m *Metrics) callStarted() {
 func (m *Metrics) callEnded() {
 	if m != nil {
 		m.inFlight.Dec()
+	}
+}
+
+// unsupported counts a 2.0 call the bridge does not translate. It does
+// nothing on a nil *Metrics.
+func (m *Metrics) unsupported(action string) {
+	if m != nil {
+		m.unsupportedV2.WithLabelValues(actionLabel(action)).Inc()
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 )
 
 // Config is what a Proxy needs. Only Upstream is required; every other
@@ -65,6 +67,12 @@ type Config struct {
 	// Failures keeps the recent failed calls for the failures page;
 	// several Proxies may share one. Nil means none are kept.
 	Failures *Failures
+	// BridgeV2 answers API 2.0 calls through API 3.0 instead of
+	// forwarding them to Upstream, which Tencent retired on 2022-11-30:
+	// each call is verified as in Resign mode, translated to the 3.0
+	// calls that do the same at UpstreamV3, signed with TC3, and answered
+	// in the 2.0 shape. It needs UpstreamV3 and the Resign or Sign mode.
+	BridgeV2 bool
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -83,6 +91,8 @@ type api struct {
 	path         string        // the path clients call and sign
 	upstreamPath string        // the same path as the upstream sees it
 	window       time.Duration // how far a Timestamp may be from the clock
+	bridged      bool          // calls are answered through API 3.0 (Config.BridgeV2)
+	label        string        // its name in the log and the metrics
 }
 
 // Proxy is the annotating reverse proxy. It is an http.Handler; build it
@@ -96,6 +106,10 @@ type Proxy struct {
 	// keys are the keys that verify and sign calls, by SecretId: the
 	// upstream's and the clients', in resign and sign mode.
 	keys map[string]secretKey
+	// bridge and replays serve API 2.0 calls through API 3.0
+	// (Config.BridgeV2); nil without it.
+	bridge  *bridge.Bridge
+	replays *replayCache
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -133,11 +147,19 @@ func New(cfg Config) (*Proxy, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing)}
-	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath,
+	br, err := newBridge(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br}
+	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath, label: "2.0",
 		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
+	if br != nil {
+		p.v2.bridged, p.v2.label = true, "2.0-bridge"
+		p.replays = newReplayCache(maxReplays, timestampWindow)
+	}
 	if cfg.UpstreamV3 != nil {
-		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/",
+		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/", label: "3.0",
 			upstreamPath: strings.TrimSuffix(cfg.UpstreamV3.Path, "/") + "/", window: timestampWindowV3}
 	}
 	p.rp = &httputil.ReverseProxy{
@@ -169,6 +191,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callKey{}, c))
 	defer cancel()
 	in, aerr := p.admit(r.WithContext(ctx), c)
+	if aerr == nil && c.api.bridged {
+		p.serveBridged(cw, c, in, cancel)
+		flush(w)
+		return
+	}
 	if aerr == nil && p.cfg.Signing.Mode != Passthrough {
 		in, aerr = p.resign(in, c.api)
 	}

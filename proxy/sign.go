@@ -285,13 +285,20 @@ func (p *Proxy) signTC3(in inbound, a *api) (inbound, *apiError) {
 			out.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 	}
-	now := p.cfg.Signing.now().Unix()
-	out.Header.Set("X-TC-Timestamp", strconv.FormatInt(now, 10))
-	req := tc3Request(out, in.body, []string{"content-type", "host"}, upstreamServiceV3, now)
-	setHost(req.Headers, a.upstream.Host)
-	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
+	p.signTC3Request(out, in.body, a)
 	in.r = out
 	return in, nil
+}
+
+// signTC3Request signs r, an API 3.0 call with body, for API a with the
+// upstream credential and the proxy's clock, over its Content-Type and
+// Host.
+func (p *Proxy) signTC3Request(r *http.Request, body []byte, a *api) {
+	now := p.cfg.Signing.now().Unix()
+	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(now, 10))
+	req := tc3Request(r, body, []string{"content-type", "host"}, upstreamServiceV3, now)
+	setHost(req.Headers, a.upstream.Host)
+	r.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
 }
 
 // tc3Request gathers what a TC3 signature covers from a request.
