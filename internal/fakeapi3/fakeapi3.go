@@ -29,15 +29,75 @@
 // MissingParameter / NoSuchVersion (Version), InvalidAction (an action the
 // fake does not serve).
 //
-// Actions served: PurgeUrlsCache, PurgePathCache and PushUrlsCache answer a
-// TaskId; DescribeDomains answers Domains and TotalNumber. Any verified
-// call answers the error code of choice instead when it carries one, in
-// the header X-Fake-Error, or in a parameter FailWith (a member of the JSON
-// body, or a query or form parameter): its Message is Chinese, as the API's
-// are by default.
+// Actions served (see Actions), each answered in the shape of the Go SDK's
+// tencentcloud/cdn/v20180606 response structs, from a small account kept
+// in memory:
+//
+//   - PurgeUrlsCache (Urls, Area, UrlEncode), PurgePathCache (Paths,
+//     FlushType flush|delete, Area, UrlEncode) and PushUrlsCache (Urls,
+//     Area, Layer, Headers …) answer TaskId. Each URL must lie on a domain
+//     of the account (ResourceNotFound.CdnHostNotExists), a push's domain
+//     must be online (ResourceUnavailable.CdnHostIsNotOnline), and each
+//     URL spends one of the area's daily quota (a global domain spends
+//     both areas'): more than Batch is LimitExceeded.*ExceedBatchLimit,
+//     more than Available LimitExceeded.*ExceedDayLimit. Every URL is
+//     recorded as a Task, done at once.
+//   - DescribePurgeTasks (PurgeType url|path, StartTime/EndTime or TaskId,
+//     Offset, Limit ≤ 1000, default 20, Keyword, Status, Area) answers
+//     PurgeLogs and TotalCount; DescribePushTasks answers PushLogs and
+//     TotalCount; both newest first.
+//   - DescribePurgeQuota answers UrlPurge and PathPurge, DescribePushQuota
+//     UrlPush: per area (mainland, overseas) Batch, Total, Available;
+//     defaults are the documented limits (URL purge 1000/10000, directory
+//     purge 500/100, push 500/1000).
+//   - DescribeDomains (Limit ≤ 1000) and DescribeDomainsConfig (Limit ≤
+//     100, and Sort) take Offset, Limit (default 100) and Filters
+//     {Name, Value[1…5], Fuzzy} with Name domain, resourceId, status,
+//     serviceType, projectId or origin (Fuzzy: domain and origin only, one
+//     value) and answer Domains and TotalNumber, in the order domains were
+//     added. DescribeDomainsConfig's Domains carry the detail members
+//     (Cache, Https … with fixed defaults).
+//   - StartCdnDomain, StopCdnDomain and DeleteCdnDomain (Domain) move a
+//     domain offline -> online -> offline -> deleted at once. Unknown:
+//     ResourceNotFound.CdnHostNotExists; processing:
+//     ResourceInUse.CdnOpInProgress; starting an online or stopping an
+//     offline domain: InvalidParameter.CdnHostInvalidStatus; deleting a
+//     domain not offline: ResourceUnavailable.CdnHostIsNotOffline.
+//   - AddCdnDomain (Domain, ServiceType, Origin{Origins, OriginType …},
+//     ProjectId, Area, other configuration accepted unread) adds an online
+//     domain; a taken name is ResourceInUse.CdnHostExists, a bad one
+//     InvalidParameter.CdnHostInvalidParam, a bad ServiceType
+//     InvalidParameter.CdnInvalidParamServiceType.
+//   - DescribeCdnDomainLogs (Domain, StartTime, EndTime ≤ 30 days apart,
+//     Offset, Limit, Area) answers one DomainLog per hour and TotalCount.
+//   - DescribeCdnData (StartTime, EndTime, Metric, Domains ≤ 30, Interval
+//     min|5min|hour|day, Detail …) answers Interval and Data[{Resource,
+//     CdnData[{Metric, DetailData[{Time, Value}], SummarizedData}]}] with
+//     made-up, deterministic values.
+//
+// Times are read and written as TimeLayout in UTC+8, as the API does.
+// Parameters are checked as the API checks them: a member the action does
+// not have is UnknownParameter, a missing required one MissingParameter, a
+// wrong JSON type InvalidParameter (query and form values, all strings,
+// count as the numbers and booleans they spell), a bad value
+// InvalidParameter.CdnParamError or the action's own code. Config.Strict
+// decides only how strict purges and pushes are (see Config).
+//
+// The account starts with Config.Domains (DefaultDomain when nil); tests
+// add domains, change a status and set quotas with AddDomain,
+// SetDomainStatus and SetQuota, and read the state back with Domain,
+// Domains, Quota and Tasks. Calls returns every call accepted (signature
+// and version good, action served) with the action, version, host it was
+// signed for and its parameters, and the code it was answered.
+//
+// Any verified call answers the error code of choice instead, without
+// running the action, when it carries one in the header X-Fake-Error or in
+// a parameter FailWith (a member of the JSON body, or a query or form
+// parameter): its Message is Chinese, as the API's are by default.
 package fakeapi3
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -73,9 +133,20 @@ const (
 type Config struct {
 	// Keys maps the SecretIds the fake accepts to their keys.
 	Keys map[string]string
-	// Now is the fake's clock for the timestamp window; nil means
-	// time.Now.
+	// Now is the fake's clock for the timestamp window and for the times
+	// it records and reports; nil means time.Now.
 	Now func() time.Time
+	// Domains are the account's domains at the start (zero fields filled
+	// in as AddDomain does); nil means DefaultDomain alone, an empty
+	// slice none.
+	Domains []Domain
+	// Strict makes purges and pushes as strict as the API's: Urls (Paths
+	// and FlushType) required and not empty, every URL http(s) on a
+	// domain of the account, and each call its own TaskId. Without it
+	// they accept an empty call and unknown domains (spending the
+	// mainland quota) and always answer TaskID, as the fake did before
+	// it kept state. Every other check holds either way.
+	Strict bool
 }
 
 // Server is a running fake API 3.0. Its methods are safe for concurrent
@@ -93,6 +164,7 @@ type Server struct {
 	mu       sync.Mutex
 	requests int
 	last     Request
+	st       state
 }
 
 // Request is what the fake saw of one call and what it answered.
@@ -120,10 +192,20 @@ type Request struct {
 	ErrorCode string
 }
 
-// New starts a fake API 3.0, closed when the test ends.
+// New starts a fake API 3.0, closed when the test ends. It fails the test
+// when a domain of cfg.Domains cannot be added.
 func New(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, st: state{quotas: defaultQuotas()}}
+	seed := cfg.Domains
+	if seed == nil {
+		seed = []Domain{DefaultDomain}
+	}
+	for _, d := range seed {
+		if _, err := s.st.add(d, s.now()); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	s.Host = strings.TrimPrefix(s.URL, "http://")
@@ -183,26 +265,108 @@ func (s *Server) answer(req *Request, r *http.Request, body []byte) {
 	req.Status = http.StatusOK
 	req.RequestID = newUUID()
 	code, params := s.check(req, r, body)
+	h, served := handlerFor(req.Action)
+	accepted := code == "" && served
 	if code == "" {
 		code = params.failWith
-		if h := r.Header.Get(ErrorHeader); h != "" {
-			code = h
+		if e := r.Header.Get(ErrorHeader); e != "" {
+			code = e
 		}
 	}
-	if code == "" {
-		var ok bool
-		if req.Answer, ok = success(req.Action, req.RequestID); ok {
-			return
-		}
+	if code == "" && !served {
 		code = "InvalidAction"
 	}
+	message := Message(code)
+	if accepted {
+		// Accepted: the action runs unless an error was asked for.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rec := Call{Action: req.Action, Version: params.version, Host: r.Host, Signing: req.Signing,
+			SecretID: req.SecretID, Payload: params.payload}
+		_ = json.Unmarshal(params.payload, &rec.Params)
+		if code == "" {
+			var resp any
+			var perr *paramError
+			if params.payloadErr != nil {
+				perr = params.payloadErr
+			} else {
+				resp, perr = h(s, call{params: params.action, fromForm: params.fromForm, now: s.now()})
+			}
+			if perr == nil {
+				req.Answer = successBody(resp, req.RequestID)
+				s.st.calls = append(s.st.calls, rec)
+				return
+			}
+			code, message = perr.code, perr.message
+		}
+		rec.Code = code
+		s.st.calls = append(s.st.calls, rec)
+	}
 	req.ErrorCode = code
-	req.Answer = ErrorBody(code, Message(code), req.RequestID)
+	req.Answer = ErrorBody(code, message, req.RequestID)
+}
+
+// successBody returns {"Response":{<resp's members>,"RequestId":id}}.
+func successBody(resp any, requestID string) []byte {
+	members, err := json.Marshal(resp)
+	if err != nil || len(members) < 2 || members[0] != '{' {
+		panic(fmt.Sprintf("fakeapi3: answer %T is not an object: %v", resp, err))
+	}
+	id, _ := json.Marshal(requestID)
+	out := append([]byte(`{"Response":`), members[:len(members)-1]...)
+	if len(members) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"RequestId":`...)
+	out = append(out, id...)
+	return append(out, "}}"...)
 }
 
 // callParams are the parameters of a call that the fake reads.
 type callParams struct {
 	failWith string
+	version  string
+	// action is the action's parameters: a JSON body decoded with
+	// json.Number, or query or form parameters nested, without the
+	// common ones; payload is the same as JSON.
+	action   map[string]any
+	fromForm bool
+	payload  json.RawMessage
+	// payloadErr is set when the parameters cannot be read as the
+	// action's (a JSON body that is not an object, list indexes with
+	// gaps).
+	payloadErr *paramError
+}
+
+// formParams fills in p's action parameters from query or form
+// parameters.
+func (p *callParams) formParams(sp signature.Params) {
+	p.fromForm = true
+	m, err := nest(sp)
+	if err != nil {
+		p.payloadErr = &paramError{"InvalidParameter", "参数错误：" + err.Error()}
+		m = map[string]any{}
+	}
+	p.action = m
+	p.payload, _ = json.Marshal(m)
+}
+
+// jsonParams fills in p's action parameters from a JSON body.
+func (p *callParams) jsonParams(body []byte) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	p.failWith, _ = m[ErrorParam].(string)
+	delete(m, ErrorParam)
+	p.action = m
+	p.payload = json.RawMessage(body)
+	return nil
 }
 
 // check verifies the call's signature, version and action, filling in
@@ -239,12 +403,11 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 			return "InvalidParameter", params
 		}
 		params.failWith, _ = q.Get(ErrorParam)
+		params.formParams(q)
 	case mediaType(r.Header.Get("Content-Type")) == "application/json":
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
+		if err := params.jsonParams(body); err != nil {
 			return "InvalidParameter", params
 		}
-		params.failWith, _ = m[ErrorParam].(string)
 	default:
 		return "InvalidParameter", params
 	}
@@ -288,7 +451,8 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 		return "AuthFailure.SignatureFailure", params
 	}
 	req.Verified = true
-	switch v := r.Header.Get("X-TC-Version"); {
+	params.version = r.Header.Get("X-TC-Version")
+	switch v := params.version; {
 	case v == "":
 		return "MissingParameter", params
 	case v != Version:
@@ -309,6 +473,7 @@ func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, ca
 	}
 	var params callParams
 	params.failWith, _ = p.Get(ErrorParam)
+	params.formParams(p)
 	req.Action, _ = p.Get("Action")
 	req.SecretID, _ = p.Get("SecretId")
 	if _, ok := p.Get("Signature"); !ok || req.SecretID == "" {
@@ -330,6 +495,7 @@ func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, ca
 		return "AuthFailure.SignatureFailure", params
 	}
 	req.Verified = true
+	params.version, _ = p.Get("Version")
 	switch v, ok := p.Get("Version"); {
 	case !ok:
 		return "MissingParameter", params
@@ -351,52 +517,9 @@ func mediaType(contentType string) string {
 	return mt
 }
 
-// TaskID is the TaskId of every purge and push answer.
+// TaskID is the TaskId of every purge and push answer when
+// Config.Strict is false.
 const TaskID = "1700000000-fake3task"
-
-// success returns the success body of an action the fake serves.
-func success(action, requestID string) ([]byte, bool) {
-	var response any
-	switch action {
-	case "PurgeUrlsCache", "PurgePathCache", "PushUrlsCache":
-		response = struct {
-			TaskID    string `json:"TaskId"`
-			RequestID string `json:"RequestId"`
-		}{TaskID, requestID}
-	case "DescribeDomains":
-		type domain struct {
-			ResourceID  string `json:"ResourceId"`
-			AppID       int64  `json:"AppId"`
-			Domain      string `json:"Domain"`
-			Cname       string `json:"Cname"`
-			Status      string `json:"Status"`
-			ProjectID   int64  `json:"ProjectId"`
-			ServiceType string `json:"ServiceType"`
-			CreateTime  string `json:"CreateTime"`
-			UpdateTime  string `json:"UpdateTime"`
-			Disable     string `json:"Disable"`
-			Area        string `json:"Area"`
-			Readonly    string `json:"Readonly"`
-			Product     string `json:"Product"`
-		}
-		response = struct {
-			Domains     []domain `json:"Domains"`
-			TotalNumber int      `json:"TotalNumber"`
-			RequestID   string   `json:"RequestId"`
-		}{[]domain{{
-			ResourceID: "cdn-fake0001", AppID: 1250000000, Domain: "www.example.com", Cname: "www.example.com.cdn.dnsv1.com",
-			Status: "online", ServiceType: "web", CreateTime: "2023-11-14 22:13:20", UpdateTime: "2023-11-14 22:13:20",
-			Disable: "normal", Area: "mainland", Readonly: "normal", Product: "cdn",
-		}}, 1, requestID}
-	default:
-		return nil, false
-	}
-	out, err := json.Marshal(map[string]any{"Response": response})
-	if err != nil {
-		panic("fakeapi3: " + err.Error())
-	}
-	return out, true
-}
 
 // ErrorBody returns an API 3.0 error body, exactly as the fake sends it:
 //
