@@ -83,7 +83,7 @@
 // InvalidParameter.CdnParamError or the action's own code. Config.Strict
 // decides only how strict purges and pushes are (see Config).
 //
-// The account starts with Config.Domains (DefaultDomain when nil); tests
+// The account starts with Config.Domains (DefaultDomain() when nil); tests
 // add domains, change a status and set quotas with AddDomain,
 // SetDomainStatus and SetQuota, and read the state back with Domain,
 // Domains, Quota and Tasks. Calls returns every call accepted (signature
@@ -199,7 +199,7 @@ func New(tb testing.TB, cfg Config) *Server {
 	s := &Server{cfg: cfg, st: state{quotas: defaultQuotas()}}
 	seed := cfg.Domains
 	if seed == nil {
-		seed = []Domain{DefaultDomain}
+		seed = []Domain{DefaultDomain()}
 	}
 	for _, d := range seed {
 		if _, err := s.st.add(d, s.now()); err != nil {

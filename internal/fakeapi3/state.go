@@ -57,12 +57,16 @@ type Domain struct {
 	UpdateTime  time.Time
 }
 
-// DefaultDomain is the one domain a fake has when Config.Domains is nil.
-var DefaultDomain = Domain{
-	ResourceID: "cdn-fake0001", Domain: "www.example.com", Cname: "www.example.com.cdn.dnsv1.com",
-	Status: StatusOnline, ServiceType: "web", Area: "mainland",
-	Origin:     Origin{Origins: []string{"origin.example.com"}, OriginType: "domain", OriginPullProtocol: "http"},
-	CreateTime: time.Unix(1700000000, 0), UpdateTime: time.Unix(1700000000, 0),
+// DefaultDomain returns the one domain a fake has when Config.Domains is
+// nil: www.example.com, online, ResourceId cdn-fake0001, created at Unix
+// time 1700000000.
+func DefaultDomain() Domain {
+	return Domain{
+		ResourceID: "cdn-fake0001", Domain: "www.example.com", Cname: "www.example.com.cdn.dnsv1.com",
+		Status: StatusOnline, ServiceType: "web", Area: "mainland",
+		Origin:     Origin{Origins: []string{"origin.example.com"}, OriginType: "domain", OriginPullProtocol: "http"},
+		CreateTime: time.Unix(1700000000, 0), UpdateTime: time.Unix(1700000000, 0),
+	}
 }
 
 // NumberedDomains returns n domains d001.example.com, d002.example.com …

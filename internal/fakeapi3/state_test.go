@@ -74,7 +74,7 @@ func first(resp map[string]any, name string) map[string]any {
 
 func TestAnswerShapes(t *testing.T) {
 	s := strict(t, nil)
-	start, end := fakeapi3.DefaultDomain.CreateTime.Add(-time.Hour), now.Add(time.Hour)
+	start, end := fakeapi3.DefaultDomain().CreateTime.Add(-time.Hour), now.Add(time.Hour)
 	rng := fmt.Sprintf(`"StartTime":%q,"EndTime":%q`, start.In(time.FixedZone("", 8*3600)).Format(fakeapi3.TimeLayout),
 		end.In(time.FixedZone("", 8*3600)).Format(fakeapi3.TimeLayout))
 	day := `"StartTime":"2023-11-15 00:00:00","EndTime":"2023-11-15 02:59:59"`
