@@ -2,6 +2,13 @@
 // clients through cdnproxy in resign mode, the way a user would point them
 // at the proxy: the API 2.0 npm package qcloudapi-sdk@0.2.1 (client.js)
 // and the API 3.0 npm package tencentcloud-sdk-nodejs-cdn (client3.js),
-// both pinned in package.json and package-lock.json. Install them with
-// `npm ci --prefix internal/legacyclient` before `go test` (.ci/test does).
+// both pinned in package.json and package-lock.json.
+//
+// The tests need Node.js and those packages, so they are built only with
+// the e2e build tag: a plain `go test ./...` compiles this package and
+// runs nothing here. To run them, install the packages and set the tag,
+// as .ci/test does:
+//
+//	npm ci --prefix internal/legacyclient
+//	go test -tags e2e ./internal/legacyclient
 package legacyclient
