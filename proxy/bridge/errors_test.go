@@ -85,7 +85,6 @@ func TestErrorFamilies(t *testing.T) {
 	}
 }
 
-
 // TestBadAnswers checks that answers which are not API 3.0 answers become
 // a 6000 upstream_unreachable 2.0 error, and that an API error is used
 // whatever the HTTP status.
