@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
@@ -105,7 +106,7 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 			c.secretID = auth.SecretID
 		}
 	} else {
-		c.successor = successor(c.action)
+		c.successor = bridge.Successor(c.action)
 	}
 	return in, nil
 }

@@ -27,6 +27,7 @@ type config struct {
 	AdminAddr       string        `env:"ADMIN_ADDR" envDefault:":9090" desc:"address for /healthz, /readyz, /metrics and the failures page; keep it private"`
 	UpstreamURL     string        `env:"UPSTREAM_URL" envDefault:"https://cdn.api.qcloud.com" desc:"the API 2.0 base URL calls to /v2/index.php are forwarded to"`
 	UpstreamV3URL   string        `env:"UPSTREAM_V3_URL" envDefault:"https://cdn.tencentcloudapi.com" desc:"the API 3.0 base URL calls to / are forwarded to"`
+	V2Bridge        string        `env:"V2_BRIDGE" envDefault:"off" desc:"on: answer API 2.0 calls through API 3.0 at CDNPROXY_UPSTREAM_V3_URL, since Tencent retired API 2.0 on 2022-11-30 (needs resign or sign); off: forward them to CDNPROXY_UPSTREAM_URL"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" envDefault:"30s" desc:"limit for connecting, sending and getting the answer's headers and the part of the body needed to decide"`
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" desc:"largest response body held for annotation; larger bodies pass through untouched"`
 	MaxIdleConns    int           `env:"MAX_IDLE_CONNS" envDefault:"64" desc:"idle upstream connections kept for reuse; set near your peak concurrency"`
@@ -171,8 +172,14 @@ func (c config) validateSigning() []error {
 	if _, err := parseClientKeys(c.clientKeys()); err != nil {
 		bad(c.clientKeysVar(), "%v", err)
 	}
+	if c.V2Bridge != "on" && c.V2Bridge != "off" {
+		bad("V2_BRIDGE", "%q is not on or off", c.V2Bridge)
+	}
 	switch proxy.SigningMode(c.Signing) {
 	case proxy.Passthrough:
+		if c.V2Bridge == "on" {
+			bad("V2_BRIDGE", "on needs %sSIGNING=resign or sign: the proxy signs the API 3.0 calls it makes", envPrefix)
+		}
 		return errs
 	case proxy.Resign, proxy.Sign:
 	default:

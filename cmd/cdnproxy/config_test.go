@@ -504,6 +504,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"shutdown timeout zero", []string{"CDNPROXY_SHUTDOWN_TIMEOUT=0"}, []string{"CDNPROXY_SHUTDOWN_TIMEOUT"}},
 		{"signing mode unknown", []string{"CDNPROXY_SIGNING=maybe"}, []string{"CDNPROXY_SIGNING"}},
 		{"resign without credential", []string{"CDNPROXY_SIGNING=resign"}, []string{"CDNPROXY_SIGNING"}},
+		{"bridge neither on nor off", []string{"CDNPROXY_V2_BRIDGE=yes"}, []string{"CDNPROXY_V2_BRIDGE"}},
+		{"bridge without a key to sign with", []string{"CDNPROXY_V2_BRIDGE=on"}, []string{"CDNPROXY_V2_BRIDGE", "CDNPROXY_SIGNING"}},
 		{"secret id and its file", []string{"CDNPROXY_SECRET_ID=AKIDx", "CDNPROXY_SECRET_ID_FILE=" + secretFile}, []string{"CDNPROXY_SECRET_ID"}},
 		{"secret key file missing", []string{"CDNPROXY_SECRET_KEY_FILE=" + missingFile}, []string{"CDNPROXY_SECRET_KEY_FILE"}},
 		{"client keys malformed", []string{"CDNPROXY_CLIENT_KEYS=id-without-key"}, []string{"CDNPROXY_CLIENT_KEYS"}},

@@ -41,9 +41,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Logger:       logger,
 		Metrics:      proxy.NewMetrics(reg),
 		Failures:     failures,
+		BridgeV2:     cfg.V2Bridge == "on",
 	})
 	if err != nil {
 		return err
+	}
+	if cfg.V2Bridge == "off" && upstream.Hostname() == retiredV2Host {
+		logger.Warn("API 2.0 calls go to "+retiredV2Host+", which Tencent retired on 2022-11-30 and no longer serves; "+
+			"set "+envPrefix+"V2_BRIDGE=on to answer them through API 3.0", "upstream", cfg.UpstreamURL)
 	}
 	var ready atomic.Bool
 	admin := proxy.Admin(proxy.AdminConfig{
@@ -113,6 +118,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger.Info("cdnproxy stopped")
 	return nil
 }
+
+// retiredV2Host is the API 2.0 host, retired on 2022-11-30.
+const retiredV2Host = "cdn.api.qcloud.com"
 
 // newLogger returns the logger for cfg's level and format, writing to w.
 func newLogger(cfg config, w io.Writer) *slog.Logger {

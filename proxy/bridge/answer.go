@@ -61,7 +61,7 @@ func (c *call) fail(code, module int, message, v3Code string, cat codes.Category
 		message = "(" + strconv.Itoa(module) + ")" + message
 	}
 	r := &c.res
-	r.Failed, r.Code, r.ModuleCode, r.CodeDesc, r.Message = true, code, module, CodeDesc(code), message
+	r.Failed, r.Code, r.ModuleCode, r.CodeDesc, r.Message = true, code, module, codes.CodeDesc(code), message
 	r.V3Code, r.Category, r.Retryable, r.Description = v3Code, cat, retryable, description
 	r.Body = mustMarshal(errorBody{
 		Code: code, Message: message, CodeDesc: r.CodeDesc,
@@ -226,51 +226,6 @@ func ModuleCode(v3Code string) int {
 		return -9014
 	}
 	return 0
-}
-
-// CodeDesc returns the 2.0 class name of a public code, the "codeDesc" of
-// an answer: "Success" for 0, "InvalidParameter" for 4000, "AuthFailure"
-// for 4100 (the names seen in 2.0 answers); the other names follow 3.0's
-// families, as no 2.0 answer with them was found. "" for an unknown code.
-// TODO(lead): a parallel branch adds codes.CodeDesc; use it and drop this.
-func CodeDesc(public int) string {
-	switch public {
-	case 0:
-		return "Success"
-	case 4000:
-		return "InvalidParameter"
-	case 4100:
-		return "AuthFailure"
-	case 4200:
-		return "RequestExpired"
-	case 4300:
-		return "UnauthorizedOperation"
-	case 4400:
-		return "LimitExceeded"
-	case 4500:
-		return "ReplayAttack"
-	case 4600:
-		return "UnsupportedProtocol"
-	case 5000:
-		return "ResourceNotFound"
-	case 5100:
-		return "FailedOperation"
-	case 5200:
-		return "PurchaseFailed"
-	case 5300:
-		return "InsufficientBalance"
-	case 5400:
-		return "PartialSuccess"
-	case 5500:
-		return "UserCheckFailed"
-	case 6000:
-		return "InternalError"
-	case 6100:
-		return "UnsupportedVersion"
-	case 6200:
-		return "ServiceUnavailable"
-	}
-	return ""
 }
 
 // mustMarshal encodes an answer the bridge built itself; it cannot fail

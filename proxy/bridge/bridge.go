@@ -178,7 +178,6 @@ func Bridged() []string {
 // CDN permission table (https://cloud.tencent.com/document/product/228/14867)
 // and the bridge's own choices, "" when none is known. Where a 2.0 action
 // maps to several 3.0 actions, the main one is named.
-// TODO(lead): proxy/actions.go has the same table (successor); unify.
 func Successor(action string) string {
 	switch action {
 	case "AddCdnHost":

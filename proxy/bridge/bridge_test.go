@@ -69,11 +69,11 @@ func TestServe(t *testing.T) {
 			{"DescribePurgeQuota", `{}`, 0, `{"Response":{"UrlPurge":[{"Batch":1000,"Total":10000,"Available":9998,"Area":"mainland"}],"PathPurge":[{"Batch":500,"Total":100,"Available":99,"Area":"mainland"}],"RequestId":"r-quota"}}`},
 		}, false, "DescribePurgeQuota"},
 		{"DescribeCdnHosts", "Action=DescribeCdnHosts&offset=0&limit=1", []exchange{
-			{"DescribeDomainsConfig", `{"Offset":0,"Limit":1}`, 0, `{"Response":{"Domains":[` + domain("cdn-abc123", "www.test.com", "online") + `],"TotalCount":3,"RequestId":"r-list"}}`},
+			{"DescribeDomainsConfig", `{"Offset":0,"Limit":1}`, 0, `{"Response":{"Domains":[` + domain("cdn-abc123", "www.test.com", "online") + `],"TotalNumber":3,"RequestId":"r-list"}}`},
 		}, false, "DescribeDomainsConfig"},
 		{"GetHostInfoByHost", "Action=GetHostInfoByHost&hosts.0=www.test.com&hosts.1=missing.test.com", []exchange{
 			{"DescribeDomainsConfig", `{"Offset":0,"Limit":100,"Filters":[{"Name":"domain","Value":["www.test.com","missing.test.com"]}]}`, 0,
-				`{"Response":{"Domains":[` + domain("cdn-abc123", "www.test.com", "offline") + `],"TotalCount":1,"RequestId":"r-by-host"}}`},
+				`{"Response":{"Domains":[` + domain("cdn-abc123", "www.test.com", "offline") + `],"TotalNumber":1,"RequestId":"r-by-host"}}`},
 		}, false, "DescribeDomainsConfig"},
 		{"OnlineHost", "Action=OnlineHost&host=www.test.com", []exchange{
 			{"StartCdnDomain", `{"Domain":"www.test.com"}`, 0, `{"Response":{"RequestId":"r-start"}}`},

@@ -27,13 +27,13 @@ func TestErrorFamilies(t *testing.T) {
 		{"InvalidAction", 4000, 0, "InvalidParameter", ""},
 		{"AuthFailure.SignatureFailure", 4100, 0, "AuthFailure", codes.AuthenticationFailed},
 		{"AuthFailure.SignatureExpire", 4100, 0, "AuthFailure", codes.RequestExpired},
-		{"AuthFailure.UnauthorizedOperation", 4300, 0, "UnauthorizedOperation", codes.PermissionDenied},
-		{"UnauthorizedOperation.CdnHostUnauthorized", 4300, 25002, "UnauthorizedOperation", codes.PermissionDenied},
-		{"OperationDenied.UserMigrating", 4300, 0, "UnauthorizedOperation", ""},
-		{"RequestLimitExceeded", 4400, 0, "LimitExceeded", codes.RateLimited},
-		{"RequestLimitExceeded.UinLimitExceeded", 4400, 0, "LimitExceeded", codes.RateLimited},
-		{"LimitExceeded.CdnPurgeUrlExceedDayLimit", 4400, 22044, "LimitExceeded", codes.QuotaExceeded},
-		{"LimitExceeded.CdnPurgeUrlExceedBatchLimit", 4400, 22043, "LimitExceeded", codes.InvalidParameter},
+		{"AuthFailure.UnauthorizedOperation", 4300, 0, "AccessDenied", codes.PermissionDenied},
+		{"UnauthorizedOperation.CdnHostUnauthorized", 4300, 25002, "AccessDenied", codes.PermissionDenied},
+		{"OperationDenied.UserMigrating", 4300, 0, "AccessDenied", ""},
+		{"RequestLimitExceeded", 4400, 0, "RequestLimitExceeded", codes.RateLimited},
+		{"RequestLimitExceeded.UinLimitExceeded", 4400, 0, "RequestLimitExceeded", codes.RateLimited},
+		{"LimitExceeded.CdnPurgeUrlExceedDayLimit", 4400, 22044, "RequestLimitExceeded", codes.QuotaExceeded},
+		{"LimitExceeded.CdnPurgeUrlExceedBatchLimit", 4400, 22043, "RequestLimitExceeded", codes.InvalidParameter},
 		{"ResourceNotFound.CdnHostNotExists", 5000, 9110, "ResourceNotFound", codes.NotFound},
 		{"ResourceNotFound.CdnUserNotExists", 5000, 9111, "ResourceNotFound", ""},
 		{"ResourceInUse.CdnOpInProgress", 5100, 9175, "FailedOperation", codes.InvalidState},
@@ -42,7 +42,7 @@ func TestErrorFamilies(t *testing.T) {
 		{"InternalError", 6000, 0, "InternalError", codes.InternalError},
 		{"InternalError.CdnDbError", 6000, -9014, "InternalError", codes.InternalError},
 		{"UnsupportedProtocol", 4600, 0, "UnsupportedProtocol", ""},
-		{"NoSuchVersion", 6100, 0, "UnsupportedVersion", ""},
+		{"NoSuchVersion", 6100, 0, "VersionNotSupported", ""},
 		{"ServiceUnavailable", 6200, 0, "ServiceUnavailable", ""},
 		{"SomethingNew.Entirely", 5100, 0, "FailedOperation", codes.Unknown},
 	}
@@ -129,8 +129,8 @@ func TestBadAnswers(t *testing.T) {
 // catalogue has a class name.
 func TestCodeDescCoversPublicCodes(t *testing.T) {
 	for _, e := range codes.PublicEntries() {
-		if CodeDesc(e.Code) == "" {
-			t.Errorf("CodeDesc(%d) is empty", e.Code)
+		if codes.CodeDesc(e.Code) == "" {
+			t.Errorf("codes.CodeDesc(%d) is empty", e.Code)
 		}
 	}
 }

@@ -14,7 +14,7 @@ func FuzzAnswer(f *testing.F) {
 	f.Add(200, []byte(`{"Response":{"TaskId":"1533045796-i60rfmzm","RequestId":"r"}}`))
 	f.Add(200, []byte(`{"Response":{"Error":{"Code":"ResourceNotFound.CdnHostNotExists","Message":"\u57df"},"RequestId":"r"}}`))
 	f.Add(502, []byte(`<html>502</html>`))
-	f.Add(200, []byte(`{"Response":{"Domains":[{"ResourceId":"cdn-1","Domain":"a\xff.com","Status":"online","Origin":{"Origins":["\x00"]}}],"TotalCount":1}}`))
+	f.Add(200, []byte(`{"Response":{"Domains":[{"ResourceId":"cdn-1","Domain":"a\xff.com","Status":"online","Origin":{"Origins":["\x00"]}}],"TotalNumber":1}}`))
 	f.Add(200, []byte(`{"Response":{"Error":{"Code":"\ud800","Message":"\xff\xfe"},"RequestId":"\u2028"}}`))
 	actions := []string{
 		"Action=RefreshCdnUrl&urls.0=http://www.test.com/",

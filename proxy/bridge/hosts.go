@@ -141,8 +141,8 @@ func (c *call) listDomains(filters []domainFilter, offset, want int) ([]domainCo
 	total := 0
 	err := pages(offset, want, domainPage, func(offset, limit int) (int, int, error) {
 		var out struct {
-			Domains    []domainConfig `json:"Domains"`
-			TotalCount int            `json:"TotalCount"`
+			Domains     []domainConfig `json:"Domains"`
+			TotalNumber int            `json:"TotalNumber"`
 		}
 		if err := c.v3("DescribeDomainsConfig", struct {
 			Offset  int            `json:"Offset"`
@@ -153,8 +153,8 @@ func (c *call) listDomains(filters []domainFilter, offset, want int) ([]domainCo
 		}
 		c.b.remember(out.Domains)
 		all = append(all, out.Domains...)
-		total = out.TotalCount
-		return len(out.Domains), out.TotalCount, nil
+		total = out.TotalNumber
+		return len(out.Domains), out.TotalNumber, nil
 	})
 	return all, total, err
 }

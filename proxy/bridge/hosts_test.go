@@ -17,7 +17,7 @@ func fakeDomains(offset, limit, total int) []byte {
 	for i := offset; i < offset+limit && i < total; i++ {
 		ds = append(ds, domain("cdn-"+strconv.Itoa(i), "d"+strconv.Itoa(i)+".test.com", "online"))
 	}
-	return []byte(`{"Response":{"Domains":[` + strings.Join(ds, ",") + `],"TotalCount":` + strconv.Itoa(total) + `,"RequestId":"r-` + strconv.Itoa(offset) + `"}}`)
+	return []byte(`{"Response":{"Domains":[` + strings.Join(ds, ",") + `],"TotalNumber":` + strconv.Itoa(total) + `,"RequestId":"r-` + strconv.Itoa(offset) + `"}}`)
 }
 
 // account is a fake 3.0 account with total domains: it answers
@@ -47,7 +47,7 @@ func (a *account) do(_ context.Context, action string, payload []byte) (int, []b
 			i, _ := strconv.Atoi(strings.TrimPrefix(v, "cdn-"))
 			ds = append(ds, domain(v, "d"+strconv.Itoa(i)+".test.com", "offline"))
 		}
-		return 200, []byte(`{"Response":{"Domains":[` + strings.Join(ds, ",") + `],"TotalCount":` + strconv.Itoa(len(ds)) + `,"RequestId":"r-f"}}`), nil
+		return 200, []byte(`{"Response":{"Domains":[` + strings.Join(ds, ",") + `],"TotalNumber":` + strconv.Itoa(len(ds)) + `,"RequestId":"r-f"}}`), nil
 	case "StartCdnDomain":
 		return 200, []byte(`{"Response":{"RequestId":"r-start"}}`), nil
 	}
