@@ -219,5 +219,5 @@ func benchSignedQuery(clientID, clientKey string, now time.Time, extra ...signat
 		{Name: "SignatureMethod", Value: signature.HmacSHA256},
 		{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
 	}, extra...)
-	return params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
+	return params.With("Signature", signature.NewKey(clientKey).Sign(http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
 }

@@ -24,7 +24,7 @@ func (e *Emulator) authenticate(method, host string, p signature.Params) (string
 		return "", &rep
 	}
 	for _, h := range signature.Hosts(host, CanonicalHost) {
-		if signature.Verify(key, method, h, Path, p) {
+		if key.Verify(method, h, Path, p) {
 			return id, nil
 		}
 	}

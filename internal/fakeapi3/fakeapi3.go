@@ -326,7 +326,7 @@ func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, ca
 	if !within(s.now(), ts) {
 		return "AuthFailure.SignatureExpire", params
 	}
-	if !signature.Verify(key, r.Method, r.Host, "/", p) {
+	if !signature.NewKey(key).Verify(r.Method, r.Host, "/", p) {
 		return "AuthFailure.SignatureFailure", params
 	}
 	req.Verified = true

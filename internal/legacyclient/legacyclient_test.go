@@ -55,7 +55,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	id, _ := params.Get("SecretId")
 	if err != nil || r.URL.Path != "/v2/index.php" || id != upstreamID ||
-		!signature.Verify(upstreamKey, r.Method, r.Host, "/v2/index.php", params) {
+		!signature.NewKey(upstreamKey).Verify(r.Method, r.Host, "/v2/index.php", params) {
 		io.WriteString(w, `{"code":4100,"message":"鉴权失败，请参考文档中鉴权部分。","codeDesc":"AuthFailure"}`)
 		return
 	}
