@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cdnproxy/cdnproxy/codes"
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -44,7 +45,7 @@ func newFloor(upstream *url.URL, maxIdle int, logger *slog.Logger, withLog bool)
 		rp: &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  proxy.NewTransport(maxIdle),
-			BufferPool: proxy.NewBufferPool(),
+			BufferPool: fakeapi.NewBufferPool(),
 		},
 		timeout:  30 * time.Second,
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "floor_in_flight"}),

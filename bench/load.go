@@ -65,7 +65,7 @@ func (t *target) request(ctx context.Context, body string) (*http.Request, error
 		{Name: "Timestamp", Value: strconv.FormatInt(time.Now().Unix(), 10)},
 		{Name: "body", Value: body},
 	}
-	sig := signature.Sign(t.secretKey, http.MethodGet, t.signHost, "/v2/index.php", p)
+	sig := signature.NewKey(t.secretKey).Sign(http.MethodGet, t.signHost, "/v2/index.php", p)
 	return http.NewRequestWithContext(ctx, http.MethodGet, t.base+p.With("Signature", sig).Encode(), nil)
 }
 

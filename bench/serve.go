@@ -18,13 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
 // The proxies bench can measure. plain, the reference, is an
 // httputil.ReverseProxy with cdnproxy's transport and its pool of copy
-// buffers (proxy.NewTransport, proxy.NewBufferPool), and nothing else,
+// buffers (proxy.NewTransport, and fakeapi.NewBufferPool, a copy of its
+// pool), and nothing else,
 // so that the difference is cdnproxy's own work. Not run by default:
 // plain-nopool is plain without the buffer pool (a new 32 KB copy buffer
 // per call, ReverseProxy's default), and plain-default is an
@@ -59,7 +60,7 @@ func serveChild(ctx context.Context, o options, stdin io.Reader, stdout, stderr 
 	if err != nil || upstream.Host == "" {
 		return fmt.Errorf("-upstream %q is not a URL", o.upstream)
 	}
-	logger := slog.New(jsonlog.NewHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := newProxy(o.serve, upstream, o.concurrency, logger)
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func newProxy(kind string, upstream *url.URL, maxIdle int, logger *slog.Logger) 
 		return &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  proxy.NewTransport(maxIdle),
-			BufferPool: proxy.NewBufferPool(),
+			BufferPool: fakeapi.NewBufferPool(),
 		}, nil
 	case "plain-nopool":
 		return &httputil.ReverseProxy{

@@ -5,11 +5,9 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -47,19 +45,7 @@ type upstream struct {
 // in dir, for the proxies to trust. It waits delay before each answer.
 func startUpstream(dir string, delay time.Duration) (*upstream, error) {
 	u := &upstream{bodies: makeBodies()}
-	u.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if delay > 0 {
-			time.Sleep(delay)
-		}
-		body, ok := u.bodies[r.URL.Query().Get("body")]
-		if !ok {
-			http.Error(w, "bench upstream: unknown body", http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}))
+	u.srv = httptest.NewUnstartedServer(fakeapi.BenchUpstream(u.bodies, delay))
 	u.srv.TLS = &tls.Config{
 		// Called once per completed handshake, full or resumed.
 		VerifyConnection: func(cs tls.ConnectionState) error {

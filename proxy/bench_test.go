@@ -26,16 +26,10 @@ var (
 	benchSuccess10MB  = benchBodies["success-10MB"]
 )
 
-// benchUpstream serves the bodies above from memory, chosen by the query
-// parameter body=, each with its Content-Length.
+// benchUpstream serves the bodies above (see fakeapi.BenchUpstream).
 func benchUpstream(tb testing.TB) *url.URL {
 	tb.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := benchBodies[r.URL.Query().Get("body")]
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}))
+	srv := httptest.NewServer(fakeapi.BenchUpstream(benchBodies, 0))
 	tb.Cleanup(srv.Close)
 	return mustURL(tb, srv.URL)
 }
@@ -85,7 +79,7 @@ func benchProxies(tb testing.TB, upstream *url.URL) []struct {
 	plain := &httputil.ReverseProxy{
 		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 		Transport:  proxy.NewTransport(64),
-		BufferPool: proxy.NewBufferPool(),
+		BufferPool: fakeapi.NewBufferPool(),
 		ErrorLog:   slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 	}
 	return []struct {
@@ -219,5 +213,5 @@ func benchSignedQuery(clientID, clientKey string, now time.Time, extra ...signat
 		{Name: "SignatureMethod", Value: signature.HmacSHA256},
 		{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)},
 	}, extra...)
-	return params.With("Signature", signature.Sign(clientKey, http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
+	return params.With("Signature", signature.NewKey(clientKey).Sign(http.MethodGet, "example.com", "/v2/index.php", params)).Encode()
 }

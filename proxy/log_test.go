@@ -175,7 +175,7 @@ func TestLogNoSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig := signature.Sign(obsClientKey, http.MethodGet, "example.com", apiPath, params)
+		sig := signature.NewKey(obsClientKey).Sign(http.MethodGet, "example.com", apiPath, params)
 		return params.With("Signature", sig).Encode()
 	}
 	newRequest := func(method, target, body string) *http.Request {

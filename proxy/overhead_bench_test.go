@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cdnproxy/cdnproxy/internal/jsonlog"
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -52,7 +52,7 @@ type overheadCell struct {
 // "plain" (an httputil.ReverseProxy with a pool of copy buffers and
 // nothing else) and cdnproxy in passthrough and in resign, configured as
 // cmd/cdnproxy configures them by default (JSON log at info through
-// jsonlog to nowhere, metrics, failures page), all forwarding to an
+// slog.NewJSONHandler to nowhere, metrics, failures page), all forwarding to an
 // in-memory upstream (memoryTransport).
 func overheadCells(tb testing.TB) []overheadCell {
 	const clientID, clientKey = "AKIDbenchclient000000000000000000", "benchclientkey0000000000000000"
@@ -69,7 +69,7 @@ func overheadCells(tb testing.TB) []overheadCell {
 		plain := &httputil.ReverseProxy{
 			Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(upstream) },
 			Transport:  upstreamBody,
-			BufferPool: proxy.NewBufferPool(),
+			BufferPool: fakeapi.NewBufferPool(),
 		}
 		resign := proxy.Signing{Mode: proxy.Resign, SecretID: "AKIDbenchupstream00000000000000000", SecretKey: "benchupstreamkey00000000000000",
 			ClientKeys: map[string]string{clientID: clientKey}, Now: func() time.Time { return now }}
@@ -119,7 +119,7 @@ func overheadProxy(tb testing.TB, upstream *url.URL, transport http.RoundTripper
 		Upstream:  upstream,
 		Transport: transport,
 		Signing:   signing,
-		Logger:    slog.New(jsonlog.NewHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger:    slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Metrics:   proxy.NewMetrics(prometheus.NewRegistry()),
 		Failures:  proxy.NewFailures(200, nil),
 	})

@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
@@ -30,85 +32,28 @@ const (
 	signClientKey   = "client-secret-key-never-shown-0002"
 	signToken       = "client-bearer-token-never-shown-0003"
 	signAPIPath     = "/v2/index.php"
-	// signOnlineHostBody is the upstream's answer to Action=OnlineHost: a
-	// module error the proxy annotates on the way back.
-	signOnlineHostBody = `{"code":4000,"message":"(9112)操作域名需要为【开启中】状态，请确认后重试","codeDesc":"InvalidParameter"}`
 )
 
 // signNow is the fixed clock of the sign tests.
 var signNow = time.Unix(1700000000, 0)
 
-// signSeen is what the fake upstream saw of one call.
+// signSeen is what the upstream saw of one call, with the parameters it
+// read parsed as the proxy parses them.
 type signSeen struct {
-	params        signature.Params
-	rawQuery      string
-	body          string
-	contentLength int64
-	contentType   string
-	authorization []string
-	host          string
+	fakeapi.Request
+	params signature.Params
 }
 
-// signUpstream is a fake API 2.0 that checks signatures exactly as the
-// API does: the parameters the API reads (the query for GET, the
-// URL-encoded body for POST, whose query is ignored), the key looked up by
-// SecretId, the signature verified over the Host header the upstream
-// itself received.
-type signUpstream struct {
-	srv  *httptest.Server
-	keys map[string]string
-
-	mu    sync.Mutex
-	count int
-	last  signSeen
-}
-
-func newSignUpstream(t *testing.T, keys map[string]string) *signUpstream {
-	t.Helper()
-	u := &signUpstream{keys: keys}
-	u.srv = httptest.NewServer(u)
-	t.Cleanup(u.srv.Close)
-	return u
-}
-
-func (u *signUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	raw := r.URL.RawQuery
-	if r.Method == http.MethodPost {
-		raw = string(body)
-	}
-	params, err := signature.Parse(raw)
-	u.mu.Lock()
-	u.count++
-	u.last = signSeen{params: params, rawQuery: r.URL.RawQuery, body: string(body), contentLength: r.ContentLength,
-		contentType: r.Header.Get("Content-Type"), authorization: r.Header.Values("Authorization"), host: r.Host}
-	u.mu.Unlock()
-
-	w.Header().Set("Content-Type", "application/json")
-	if err != nil || r.URL.Path != signAPIPath || (r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")) {
-		io.WriteString(w, `{"code":4000,"message":"bad request","codeDesc":"InvalidParameter"}`)
-		return
-	}
-	id, _ := params.Get("SecretId")
-	key, ok := u.keys[id]
-	if !ok || !signature.Verify(key, r.Method, r.Host, signAPIPath, params) {
-		io.WriteString(w, `{"code":4100,"message":"鉴权失败，请参考文档中鉴权部分。","codeDesc":"AuthFailure"}`)
-		return
-	}
-	action, _ := params.Get("Action")
-	if action == "OnlineHost" {
-		io.WriteString(w, signOnlineHostBody)
-		return
-	}
-	out, _ := json.Marshal(map[string]any{"code": 0, "message": "", "codeDesc": "Success", "data": map[string]string{"action": action}})
-	w.Write(out)
-}
+// signUpstream is the upstream of the sign tests: a fake API 2.0 that
+// verifies signatures as the API does, over the Host header it received
+// itself, and knows only the upstream credential.
+type signUpstream struct{ *fakeapi.Server }
 
 // seen returns the number of calls the upstream received and the last one.
-func (u *signUpstream) seen() (int, signSeen) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.count, u.last
+func (u signUpstream) seen() (int, signSeen) {
+	last, _ := u.Last()
+	params, _ := signature.Parse(last.RawParams)
+	return u.Requests(), signSeen{last, params}
 }
 
 // signBodyRecorder is the proxy's transport in the sign tests: it records
@@ -143,7 +88,7 @@ func (b *signBodyRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 // signEnv is a proxy in front of a signUpstream, with everything the
 // tests look at afterwards.
 type signEnv struct {
-	up     *signUpstream
+	up     signUpstream
 	proxy  *httptest.Server
 	log    *logbuf.Buffer
 	bodies *signBodyRecorder
@@ -158,11 +103,14 @@ type signEnv struct {
 func newSignEnv(t *testing.T, mode proxy.SigningMode, token string) *signEnv {
 	t.Helper()
 	e := &signEnv{
-		up:     newSignUpstream(t, map[string]string{signUpstreamID: signUpstreamKey}),
+		up: signUpstream{fakeapi.NewVerifying(t, fakeapi.Config{
+			Keys: map[string]string{signUpstreamID: signUpstreamKey},
+			Now:  func() time.Time { return signNow },
+		})},
 		log:    &logbuf.Buffer{},
 		bodies: &signBodyRecorder{next: proxy.NewTransport(4)},
 	}
-	upURL, _ := url.Parse(e.up.srv.URL)
+	upURL, _ := url.Parse(e.up.URL)
 	p, err := proxy.New(proxy.Config{
 		Upstream:  upURL,
 		Transport: e.bodies,
@@ -265,7 +213,7 @@ func (e *signEnv) do(t *testing.T, req *http.Request) signResult {
 
 // signCall returns params plus a Signature made with key for method and host.
 func signCall(key, method, host string, params signature.Params) string {
-	return params.With("Signature", signature.Sign(key, method, host, signAPIPath, params)).Encode()
+	return params.With("Signature", signature.NewKey(key).Sign(method, host, signAPIPath, params)).Encode()
 }
 
 // signParams returns a call's common parameters at the fixed clock.
@@ -280,6 +228,11 @@ func signParams(id, action, method string) signature.Params {
 		p = append(p, signature.Param{Name: "SignatureMethod", Value: method})
 	}
 	return p
+}
+
+// signWithout returns params without the parameter called name.
+func signWithout(params signature.Params, name string) signature.Params {
+	return slices.DeleteFunc(params, func(p signature.Param) bool { return p.Name == name })
 }
 
 // wantCode checks an answer's code and, for errors, the annotation.
@@ -309,7 +262,7 @@ func signWantCode(t *testing.T, res signResult, status int, code float64, catego
 
 func TestResignAccepts(t *testing.T) {
 	e := newSignEnv(t, proxy.Resign, "")
-	upHost := strings.TrimPrefix(e.up.srv.URL, "http://")
+	upHost := strings.TrimPrefix(e.up.URL, "http://")
 	proxyHostNoPort := strings.Split(e.proxyHost(), ":")[0]
 	extra := signature.Params{
 		{Name: "RequestClient", Value: "SDK_PYTHON_2.0"},
@@ -362,8 +315,8 @@ func TestResignAccepts(t *testing.T) {
 			if id, _ := seen.params.Get("SecretId"); id != signUpstreamID {
 				t.Errorf("upstream SecretId %q, want the upstream id", id)
 			}
-			if !signature.Verify(signUpstreamKey, tc.method, seen.host, signAPIPath, seen.params) {
-				t.Errorf("upstream signature does not verify over %s", seen.host)
+			if !seen.Verified || !signature.NewKey(signUpstreamKey).Verify(tc.method, seen.Host, signAPIPath, seen.params) {
+				t.Errorf("upstream signature does not verify over %s", seen.Host)
 			}
 			if len(seen.params) != len(params)+1 {
 				t.Errorf("upstream got %d parameters, want %d", len(seen.params), len(params)+1)
@@ -377,17 +330,16 @@ func TestResignAccepts(t *testing.T) {
 				}
 			}
 			// Nonce, Timestamp and SignatureMethod go out byte for byte.
-			wire := seen.rawQuery
+			wire := seen.RawParams // the query of a GET, the body of a POST
 			if tc.method == http.MethodPost {
-				wire = seen.body
-				if seen.rawQuery != "" {
-					t.Errorf("POST went upstream with a query %q", seen.rawQuery)
+				if seen.RawQuery != "" {
+					t.Errorf("POST went upstream with a query %q", seen.RawQuery)
 				}
-				if seen.contentLength != int64(len(seen.body)) {
-					t.Errorf("upstream Content-Length %d, body %d bytes", seen.contentLength, len(seen.body))
+				if seen.ContentLength != int64(len(seen.RawParams)) {
+					t.Errorf("upstream Content-Length %d, body %d bytes", seen.ContentLength, len(seen.RawParams))
 				}
-				if seen.contentType != "application/x-www-form-urlencoded" {
-					t.Errorf("upstream Content-Type %q", seen.contentType)
+				if ct := seen.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+					t.Errorf("upstream Content-Type %q", ct)
 				}
 			}
 			pairs := "&" + wire + "&"
@@ -421,13 +373,14 @@ func TestResignAnnotatesUpstreamErrors(t *testing.T) {
 	for _, method := range []string{"GET", "POST"} {
 		for _, sm := range []string{signature.HmacSHA1, signature.HmacSHA256} {
 			t.Run(method+" "+sm, func(t *testing.T) {
-				params := signParams(signClientID, "OnlineHost", sm).With("hosts.0", "www.test.com")
+				params := signParams(signClientID, fakeapi.HostInProgress, sm).With("hosts.0", "www.test.com")
 				res := e.send(t, method, signCall(signClientKey, method, e.proxyHost(), params), nil)
 				signWantCode(t, res, http.StatusOK, 4000, "invalid_state")
-				if res.body["moduleCode"] != float64(9112) || res.body["retryable"] != false {
+				if res.body["moduleCode"] != float64(9175) || res.body["retryable"] != true {
 					t.Errorf("annotation: %s", res.raw)
 				}
-				if !strings.HasPrefix(res.raw, signOnlineHostBody[:len(signOnlineHostBody)-1]+",") {
+				sc, _ := fakeapi.Lookup(fakeapi.HostInProgress)
+				if !strings.HasPrefix(res.raw, string(sc.Body[:len(sc.Body)-1])+",") {
 					t.Errorf("upstream members not kept as sent: %s", res.raw)
 				}
 			})
@@ -472,13 +425,13 @@ func TestResignRefuses(t *testing.T) {
 			return signCall(signUpstreamKey, m, host(), signParams("AKIDunknown000000000000000000000", "DescribeCdnHosts", ""))
 		}, 4100, "authentication_failed"},
 		{"missing SecretId", "", func(m string) string {
-			return signCall(signUpstreamKey, m, host(), signParams(signUpstreamID, "DescribeCdnHosts", "").Without("SecretId"))
+			return signCall(signUpstreamKey, m, host(), signWithout(signParams(signUpstreamID, "DescribeCdnHosts", ""), "SecretId"))
 		}, 4100, "authentication_failed"},
 		{"missing Signature", "", func(m string) string {
 			return signParams(signUpstreamID, "DescribeCdnHosts", "").Encode()
 		}, 4100, "authentication_failed"},
 		{"missing Timestamp", "", func(m string) string {
-			return signCall(signUpstreamKey, m, host(), signParams(signUpstreamID, "DescribeCdnHosts", "").Without("Timestamp"))
+			return signCall(signUpstreamKey, m, host(), signWithout(signParams(signUpstreamID, "DescribeCdnHosts", ""), "Timestamp"))
 		}, 4100, "authentication_failed"},
 		{"Timestamp 3h old", "", func(m string) string {
 			return signCall(signUpstreamKey, m, host(), signParams(signUpstreamID, "DescribeCdnHosts", "").With("Timestamp", ts(-3*time.Hour)))
@@ -571,8 +524,8 @@ func TestResignPostIgnoresQuery(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	signWantCode(t, e.do(t, req), http.StatusOK, 0, "")
 	_, seen := e.up.seen()
-	if seen.rawQuery != "" {
-		t.Errorf("upstream query %q, want none", seen.rawQuery)
+	if seen.RawQuery != "" {
+		t.Errorf("upstream query %q, want none", seen.RawQuery)
 	}
 	if a, _ := seen.params.Get("Action"); a != "DescribeCdnHosts" {
 		t.Errorf("upstream Action %q", a)
@@ -643,7 +596,7 @@ func TestClientToken(t *testing.T) {
 		signed := func(m string) string {
 			host := e.proxyHost()
 			if mode == proxy.Passthrough {
-				host = strings.TrimPrefix(e.up.srv.URL, "http://")
+				host = strings.TrimPrefix(e.up.URL, "http://")
 			}
 			return signCall(signUpstreamKey, m, host, signParams(signUpstreamID, "DescribeCdnHosts", ""))
 		}
@@ -691,8 +644,8 @@ func TestClientToken(t *testing.T) {
 					if count != before+1 {
 						t.Fatalf("upstream calls %d, want 1", count-before)
 					}
-					if len(seen.authorization) != 0 {
-						t.Errorf("Authorization reached the upstream: %q", seen.authorization)
+					if auth := seen.Header.Values("Authorization"); len(auth) != 0 {
+						t.Errorf("Authorization reached the upstream: %q", auth)
 					}
 				})
 			}
@@ -729,7 +682,7 @@ func TestSignIPv6Host(t *testing.T) {
 // signProxyHandler builds a second proxy handler, with e's configuration, to
 // be driven directly (no listener).
 func signProxyHandler(e *signEnv) (http.Handler, error) {
-	upURL, _ := url.Parse(e.up.srv.URL)
+	upURL, _ := url.Parse(e.up.URL)
 	return proxy.New(proxy.Config{
 		Upstream: upURL,
 		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: signUpstreamID, SecretKey: signUpstreamKey,
@@ -761,8 +714,8 @@ func TestSignSizeLimits(t *testing.T) {
 		body := big(1<<20 - 1024)
 		signWantCode(t, e.send(t, "POST", body, nil), http.StatusOK, 0, "")
 		_, seen := e.up.seen()
-		if seen.contentLength != int64(len(seen.body)) || len(seen.body) < 1<<20-1024 {
-			t.Errorf("upstream Content-Length %d, body %d bytes", seen.contentLength, len(seen.body))
+		if seen.ContentLength != int64(len(seen.RawParams)) || len(seen.RawParams) < 1<<20-1024 {
+			t.Errorf("upstream Content-Length %d, body %d bytes", seen.ContentLength, len(seen.RawParams))
 		}
 	})
 	// Over the limit the handler is driven directly: a server that answers

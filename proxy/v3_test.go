@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -489,7 +490,7 @@ func TestV3SignatureV1(t *testing.T) {
 	}
 	send := func(t *testing.T, method string, p signature.Params) v3Result {
 		t.Helper()
-		raw := p.With("Signature", signature.Sign(v3ClientKey, method, e.host(), "/", p)).Encode()
+		raw := p.With("Signature", signature.NewKey(v3ClientKey).Sign(method, e.host(), "/", p)).Encode()
 		var req *http.Request
 		if method == http.MethodGet {
 			req, _ = http.NewRequest(method, e.proxy.URL+"/?"+raw, nil)
@@ -520,7 +521,7 @@ func TestV3SignatureV1(t *testing.T) {
 			})
 			t.Run(method+" "+sm+" without Version", func(t *testing.T) {
 				before := e.fake.Requests()
-				res := send(t, method, params(sm).Without("Version"))
+				res := send(t, method, slices.DeleteFunc(params(sm), func(p signature.Param) bool { return p.Name == "Version" }))
 				if res.status != http.StatusBadRequest {
 					t.Errorf("status %d, want 400", res.status)
 				}
@@ -926,7 +927,7 @@ func TestV3Observability(t *testing.T) {
 		{Name: "Timestamp", Value: strconv.FormatInt(v3Now.Unix(), 10)},
 		{Name: "urls.0", Value: "https://www.example.com/a.png"},
 	}
-	raw := p.With("Signature", signature.Sign(v3ClientKey, "GET", e.host(), "/v2/index.php", p)).Encode()
+	raw := p.With("Signature", signature.NewKey(v3ClientKey).Sign("GET", e.host(), "/v2/index.php", p)).Encode()
 	resp, err := e.proxy.Client().Get(e.proxy.URL + "/v2/index.php?" + raw)
 	if err != nil {
 		t.Fatal(err)

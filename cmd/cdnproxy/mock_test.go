@@ -177,7 +177,7 @@ func (c *mockClient) callNonce(nonce uint64, action string, kv ...string) mockAn
 	for i := 0; i+1 < len(kv); i += 2 {
 		p = p.With(kv[i], kv[i+1])
 	}
-	p = p.With("Signature", signature.Sign(mockClientKey, c.method, c.addr, "/v2/index.php", p))
+	p = p.With("Signature", signature.NewKey(mockClientKey).Sign(c.method, c.addr, "/v2/index.php", p))
 	var resp *http.Response
 	var err error
 	if c.method == http.MethodPost {

@@ -130,7 +130,7 @@ func (u *tlsUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	id, _ := params.Get("SecretId")
 	if err != nil || r.URL.Path != "/v2/index.php" || id != tlsUpstreamID ||
-		!signature.Verify(tlsUpstreamKey, r.Method, r.Host, "/v2/index.php", params) {
+		!signature.NewKey(tlsUpstreamKey).Verify(r.Method, r.Host, "/v2/index.php", params) {
 		io.WriteString(w, `{"code":4100,"message":"鉴权失败，请参考文档中鉴权部分。","codeDesc":"AuthFailure"}`)
 		return
 	}
@@ -256,7 +256,7 @@ func TestTLSListenerForHardCodedClients(t *testing.T) {
 			if tc.sigMethod != "" {
 				p = p.With("SignatureMethod", tc.sigMethod)
 			}
-			p = p.With("Signature", signature.Sign(tc.key, tc.method, tlsAPIHost, "/v2/index.php", p))
+			p = p.With("Signature", signature.NewKey(tc.key).Sign(tc.method, tlsAPIHost, "/v2/index.php", p))
 			if tc.tamper {
 				p = p.With("limit", "1000")
 			}

@@ -1,15 +1,17 @@
 package emulator
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/apicall"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// window is how far a Timestamp may be from the emulator's clock, and how
-// long a (SecretId, Nonce) pair is remembered: the API's 2 hours.
-const window = 2 * time.Hour
+// window is how long a (SecretId, Nonce) pair is remembered: as long as
+// its Timestamp may be from the clock.
+const window = apicall.WindowV2
 
 // authenticate checks the SecretId and the signature, and returns the
 // SecretId. The signature is checked over every parameter but Signature,
@@ -24,7 +26,7 @@ func (e *Emulator) authenticate(method, host string, p signature.Params) (string
 		return "", &rep
 	}
 	for _, h := range signature.Hosts(host, CanonicalHost) {
-		if signature.Verify(key, method, h, Path, p) {
+		if key.Verify(method, h, Path, p) {
 			return id, nil
 		}
 	}
@@ -36,13 +38,12 @@ func (e *Emulator) authenticate(method, host string, p signature.Params) (string
 // the Timestamp within 2 hours of now. It returns the Nonce.
 func checkFreshness(p signature.Params, now time.Time) (uint64, *reply) {
 	ts, _ := p.Get("Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		rep := errPublic(4000, "缺少参数或参数格式错误 Timestamp (missing or invalid parameter Timestamp)")
-		return 0, &rep
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > window || d < -window {
+	switch err := apicall.CheckTimestamp(ts, now, window); {
+	case errors.Is(err, apicall.ErrExpired):
 		rep := errReplay(now)
+		return 0, &rep
+	case err != nil:
+		rep := errPublic(4000, "缺少参数或参数格式错误 Timestamp (missing or invalid parameter Timestamp)")
 		return 0, &rep
 	}
 	n, _ := p.Get("Nonce")

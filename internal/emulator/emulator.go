@@ -131,7 +131,7 @@ type Config struct {
 // Emulator is the emulated API 2.0 endpoint, an http.Handler. Build it with
 // New; it is safe for concurrent use.
 type Emulator struct {
-	creds      map[string]string
+	creds      map[string]*signature.Key // by SecretId
 	now        func() time.Time
 	limits     Limits
 	deployTime time.Duration
@@ -154,7 +154,7 @@ type Emulator struct {
 // holds an invalid entry, as a programming error.
 func New(cfg Config) *Emulator {
 	e := &Emulator{
-		creds:      make(map[string]string, len(cfg.Credentials)),
+		creds:      make(map[string]*signature.Key, len(cfg.Credentials)),
 		now:        cfg.Now,
 		limits:     cfg.Limits.withDefaults(),
 		deployTime: cfg.DeployTime,
@@ -166,7 +166,7 @@ func New(cfg Config) *Emulator {
 		nextFault:  1,
 	}
 	for id, key := range cfg.Credentials {
-		e.creds[id] = key
+		e.creds[id] = signature.NewKey(key)
 	}
 	if e.now == nil {
 		e.now = time.Now

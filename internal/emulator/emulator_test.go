@@ -120,7 +120,7 @@ func TestEmulatorSignedHosts(t *testing.T) {
 			c := newTester(t, emulator.Config{})
 			p := signature.Params{{Name: "Action", Value: "DescribeCdnHosts"}, {Name: "Nonce", Value: "7"},
 				{Name: "SecretId", Value: testID}, {Name: "Timestamp", Value: strconv.FormatInt(start.Unix(), 10)}}
-			p = p.With("Signature", signature.Sign(testKey, "GET", tc.signedFor, emulator.Path, p))
+			p = p.With("Signature", signature.NewKey(testKey).Sign("GET", tc.signedFor, emulator.Path, p))
 			if got := c.raw("GET", tc.arrivingAs, p.Encode()); got.code() != tc.want {
 				t.Errorf("code %d, want %d\n%s", got.code(), tc.want, got.raw)
 			}
@@ -642,7 +642,7 @@ func TestEmulatorMethods(t *testing.T) {
 		c.nonce++
 		p := signature.Params{{Name: "Action", Value: "DescribeCdnHosts"}, {Name: "Nonce", Value: strconv.FormatUint(c.nonce, 10)},
 			{Name: "SecretId", Value: testID}, {Name: "Timestamp", Value: strconv.FormatInt(start.Unix(), 10)}}
-		return p.With("Signature", signature.Sign(testKey, method, c.host, emulator.Path, p))
+		return p.With("Signature", signature.NewKey(testKey).Sign(method, c.host, emulator.Path, p))
 	}
 	multipartBody := func(p signature.Params) (string, string) {
 		var b strings.Builder

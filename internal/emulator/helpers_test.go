@@ -95,8 +95,7 @@ func (c *tester) call(action string, kv ...string) result {
 // send signs p (over c.method and c.host) and sends it.
 func (c *tester) send(p signature.Params) result {
 	c.t.Helper()
-	p = p.Without("Signature")
-	p = p.With("Signature", signature.Sign(c.key, c.method, c.host, emulator.Path, p))
+	p = p.With("Signature", signature.NewKey(c.key).Sign(c.method, c.host, emulator.Path, p))
 	return c.raw(c.method, c.host, p.Encode())
 }
 

@@ -17,6 +17,14 @@
 // Calls to any other path are answered 404 with a plain-text body, and an
 // Action that names no scenario 400 with a plain-text body, so that a test
 // notices a call that went astray.
+//
+// A fake started with NewVerifying also checks each call's signature v1
+// as the API does, before choosing its answer: the key is looked up by
+// SecretId, the signature verified over the Host header the fake itself
+// received and the path /v2/index.php, and the Timestamp must be within 2
+// hours of the fake's clock. A call that fails is answered as the API
+// answers it: the AuthFailure scenario (4100), or code 4500 for a
+// Timestamp out of the window.
 package fakeapi
 
 import (
@@ -33,6 +41,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/internal/apicall"
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // Path is the one path of API 2.0.
@@ -44,6 +55,7 @@ type Server struct {
 	// configure as the upstream.
 	URL string
 
+	cfg     Config
 	srv     *httptest.Server
 	arrived chan Request
 
@@ -68,12 +80,45 @@ type Request struct {
 	// Params are the parameters as the API reads them: from the query of
 	// a GET, from the form body (urlencoded or multipart) of a POST.
 	Params url.Values
+	// RawQuery is the request's raw query, for any method.
+	RawQuery string
+	// ContentLength is the request's declared body length, -1 unknown.
+	ContentLength int64
+	// Verified reports whether the call's signature checked out; always
+	// false for a fake started with New, which checks none.
+	Verified bool
 }
 
-// New starts a fake API. It is closed when the test ends.
+// Config is what a verifying fake accepts.
+type Config struct {
+	// Keys maps each SecretId the fake accepts to its secret key.
+	Keys map[string]string
+	// Now is the fake's clock for the Timestamp window; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// New starts a fake API that checks no signature. It is closed when the
+// test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{arrived: make(chan Request, 256)}
+	return start(tb, Config{})
+}
+
+// NewVerifying starts a fake API that answers only calls signed with one
+// of cfg.Keys (see the package documentation). It is closed when the
+// test ends.
+func NewVerifying(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	if cfg.Keys == nil {
+		cfg.Keys = map[string]string{}
+	}
+	return start(tb, cfg)
+}
+
+// start starts a fake with cfg; nil Keys check no signature.
+func start(tb testing.TB, cfg Config) *Server {
+	s := &Server{cfg: cfg, arrived: make(chan Request, 256)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.Close)
@@ -113,9 +158,17 @@ func (s *Server) Canceled() int {
 
 // serve answers one call.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := s.record(r)
-	if r.URL.Path != Path {
+	req, refusal, err := s.read(w, r)
+	s.record(req)
+	switch {
+	case err != nil:
+		http.Error(w, "fakeapi: "+err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	case r.URL.Path != Path:
 		http.Error(w, "fakeapi: "+r.URL.Path+" is not "+Path, http.StatusNotFound)
+		return
+	case refusal != nil:
+		write(w, r, http.StatusOK, jsonType, bytes.NewReader(refusal), int64(len(refusal)))
 		return
 	}
 	hijacked := false
@@ -199,18 +252,53 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// record counts a call and keeps what it carried.
-func (s *Server) record(r *http.Request) Request {
-	req := Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, Header: r.Header.Clone(), RawParams: r.URL.RawQuery}
+// maxBody is the largest body the fake reads: above the API's limit, so
+// that a test sees what a proxy forwards.
+const maxBody = 4 << 20
+
+// read reads what a call carries and, for a verifying fake, checks its
+// signature: refusal is then the body of the API's refusal, or nil.
+func (s *Server) read(w http.ResponseWriter, r *http.Request) (req Request, refusal []byte, err error) {
+	req = Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, Header: r.Header.Clone(),
+		RawParams: r.URL.RawQuery, RawQuery: r.URL.RawQuery, ContentLength: r.ContentLength}
+	call, err := apicall.Read(w, r, maxBody)
 	if r.Method == http.MethodPost {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
-		req.RawParams = string(body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		_ = r.ParseMultipartForm(4 << 20)
-		req.Params = r.PostForm
-	} else {
-		req.Params = r.URL.Query()
+		req.RawParams = string(call.Body)
 	}
+	req.Params, _ = url.ParseQuery(call.Params)
+	if err != nil || s.cfg.Keys == nil {
+		return req, nil, err
+	}
+	req.Verified, refusal = s.verify(r, call.Params)
+	return req, refusal, nil
+}
+
+// verify checks a call's signature v1 and Timestamp, and returns whether
+// they passed or else the body of the API's refusal.
+func (s *Server) verify(r *http.Request, raw string) (bool, []byte) {
+	sc, _ := Lookup(AuthFailure)
+	p, err := signature.Parse(raw)
+	if err != nil {
+		return false, sc.Body
+	}
+	id, _ := p.Get("SecretId")
+	key, ok := s.cfg.Keys[id]
+	if !ok || !signature.NewKey(key).Verify(r.Method, r.Host, Path, p) {
+		return false, sc.Body
+	}
+	now := time.Now()
+	if s.cfg.Now != nil {
+		now = s.cfg.Now()
+	}
+	ts, _ := p.Get("Timestamp")
+	if err := apicall.CheckTimestamp(ts, now, apicall.WindowV2); err != nil {
+		return false, replayBody(now)
+	}
+	return true, nil
+}
+
+// record counts a call and keeps what it carried.
+func (s *Server) record(req Request) {
 	if req.Params == nil {
 		req.Params = url.Values{}
 	}
@@ -222,7 +310,6 @@ func (s *Server) record(r *http.Request) Request {
 	case s.arrived <- req:
 	default:
 	}
-	return req
 }
 
 // write sends a JSON answer of n bytes from body, gzip-compressed when the

@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // get calls the fake directly, with or without gzip, and returns the
@@ -121,4 +124,60 @@ func gunzip(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+func TestVerifying(t *testing.T) {
+	const id, key = "AKIDverifying", "verifying-secret-key"
+	now := time.Unix(1700000000, 0)
+	s := fakeapi.NewVerifying(t, fakeapi.Config{Keys: map[string]string{id: key}, Now: func() time.Time { return now }})
+	host := strings.TrimPrefix(s.URL, "http://")
+	params := func(id string, ts time.Time) signature.Params {
+		return signature.Params{
+			{Name: "Action", Value: fakeapi.DescribeCdnHosts},
+			{Name: "Nonce", Value: "1"},
+			{Name: "SecretId", Value: id},
+			{Name: "Timestamp", Value: strconv.FormatInt(ts.Unix(), 10)},
+		}
+	}
+	hosts, _ := fakeapi.Lookup(fakeapi.DescribeCdnHosts)
+	refused, _ := fakeapi.Lookup(fakeapi.AuthFailure)
+	for _, tc := range []struct {
+		name      string
+		params    signature.Params
+		key, host string
+		want      string // the answer's start
+		verified  bool
+	}{
+		{"signed", params(id, now), key, host, string(hosts.Body), true},
+		{"wrong key", params(id, now), "not-the-key", host, string(refused.Body), false},
+		{"unknown SecretId", params("AKIDother", now), key, host, string(refused.Body), false},
+		{"signed for another host", params(id, now), key, "cdn.api.qcloud.com", string(refused.Body), false},
+		{"Timestamp 3h old", params(id, now.Add(-3*time.Hour)), key, host, `{"code": 4500, `, false},
+		{"Timestamp 119min ahead", params(id, now.Add(119*time.Minute)), key, host, string(hosts.Body), true},
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(tc.name+" "+method, func(t *testing.T) {
+				raw := tc.params.With("Signature", signature.NewKey(tc.key).Sign(method, tc.host, fakeapi.Path, tc.params)).Encode()
+				var resp *http.Response
+				var err error
+				if method == http.MethodGet {
+					resp, err = http.Get(s.URL + fakeapi.Path + "?" + raw)
+				} else {
+					resp, err = http.Post(s.URL+fakeapi.Path, "application/x-www-form-urlencoded", strings.NewReader(raw))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.HasPrefix(string(body), tc.want) {
+					t.Errorf("answer %s, want %s…", body, tc.want)
+				}
+				last, _ := s.Last()
+				if last.Verified != tc.verified || last.Method != method || last.RawParams != raw {
+					t.Errorf("the fake recorded %+v", last)
+				}
+			})
+		}
+	}
 }

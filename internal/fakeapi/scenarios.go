@@ -1,8 +1,10 @@
 package fakeapi
 
 import (
+	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
 )
@@ -44,6 +46,10 @@ const (
 	// HostOnline answers the documented OnlineHost failure: module code
 	// 9177 (host already online), numeric codeDesc.
 	HostOnline = "FakeHostOnline"
+
+	// OnlineHost answers as HostOnline does, under the action's own name,
+	// for clients that cannot send a made-up action, such as an SDK.
+	OnlineHost = "OnlineHost"
 
 	// NoICP answers the documented AddCdnHost failure: module code 20004
 	// (no ICP filing), numeric codeDesc.
@@ -151,6 +157,7 @@ const (
 		`"cname": "www.test.com.cdn.dnsv1.com", "cache_mode": "simple", "furl_cache": "on", "ssl_type": 0, ` +
 		`"pid_config": null, "bucket_name": "", "bucket_project_id": 0, "ssl_deploy_time": null, ` +
 		`"ssl_expire_time": null, "seo": "off", "host_id": 308902}], "total": 1}}`
+	bodyHostOnline = `{"code": 4000, "message": "(9177)域名已上线 cdn host online[host online]", "codeDesc": 9177}`
 	bodyBadGateway = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n"
 )
 
@@ -165,7 +172,8 @@ func Fixed() []Scenario {
 		{NoSuchHost, 200, jsonType, []byte(bodyNoSuchHost)},
 		{NoSuchHostNumeric, 200, jsonType, []byte(`{"code": 4000, "message": "(9110)没有这个域名的信息 cdn no such host", "codeDesc": 9110}`)},
 		{HostInProgress, 200, jsonType, []byte(`{"code": 4000, "message": "(9175)部署中状态 cdn host in progress[host in progress]", "codeDesc": "UserRequestError"}`)},
-		{HostOnline, 200, jsonType, []byte(`{"code": 4000, "message": "(9177)域名已上线 cdn host online[host online]", "codeDesc": 9177}`)},
+		{HostOnline, 200, jsonType, []byte(bodyHostOnline)},
+		{OnlineHost, 200, jsonType, []byte(bodyHostOnline)},
 		{NoICP, 200, jsonType, []byte(`{"code": 4000, "message": "(20004)未备案 cdn audit no icp[cdn audit no icp[当前域名未在工信部备案]]", "codeDesc": 20004}`)},
 		{DNSPodError, 200, jsonType, []byte(`{"code": 4000, "message": "(22200)Dnspod接口异常 cdn dp system error[cdn dp system error[connect() timed out!]]", "codeDesc": 22200}`)},
 		{AuthFailure, 200, jsonType, []byte(`{"code": 4100, "message": "身份认证失败，用户身份验证失败", "codeDesc": "` + codes.CodeDesc(4100) + `"}`)},
@@ -176,6 +184,13 @@ func Fixed() []Scenario {
 		{Truncated, 200, jsonType, []byte(bodyNoSuchHost[:len(bodyNoSuchHost)/2])},
 	}
 	return s
+}
+
+// replayBody is the API's refusal of a Timestamp out of its window, in the
+// words users captured from the real API, ending with the server's clock.
+// Which codeDesc goes with it is not documented; none is sent.
+func replayBody(now time.Time) []byte {
+	return fmt.Appendf(nil, `{"code": 4500, "message": "请求被拒绝：本次请求的 Nonce 不能与之前的重复，Timestamp 与腾讯服务器相差不能超过 2 小时。腾讯服务器 Timestamp = %d"}`, now.Unix())
 }
 
 // Lookup returns the fixed scenario selected by action.

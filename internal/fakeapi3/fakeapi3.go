@@ -100,9 +100,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -111,6 +110,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/apicall"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
@@ -121,7 +121,7 @@ const (
 	// Version is the CDN API 3.0 version.
 	Version = "2018-06-06"
 	// Window is how far a signed timestamp may be from the API's clock.
-	Window = 5 * time.Minute
+	Window = apicall.WindowV3
 	// ErrorHeader asks for an error answer: its value is the code.
 	ErrorHeader = "X-Fake-Error"
 	// ErrorParam asks for an error answer too, as a JSON body member or a
@@ -241,14 +241,18 @@ func (s *Server) now() time.Time {
 
 // serve answers one call and records it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	ac, err := apicall.Read(w, r, maxBody)
 	req := Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body}
-	if r.URL.Path != "/" {
+		Header: r.Header.Clone(), Body: ac.Body}
+	switch {
+	case err != nil:
+		req.Status, req.Answer = http.StatusRequestEntityTooLarge, []byte("fakeapi3: "+err.Error()+"\n")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	case r.URL.Path != "/":
 		req.Status, req.Answer = http.StatusNotFound, []byte("fakeapi3: "+r.URL.Path+" is not /\n")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	} else {
-		s.answer(&req, r, body)
+	default:
+		s.answer(&req, r, ac)
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(req.Answer)))
@@ -261,10 +265,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer decides what an API call gets.
-func (s *Server) answer(req *Request, r *http.Request, body []byte) {
+func (s *Server) answer(req *Request, r *http.Request, ac apicall.Call) {
 	req.Status = http.StatusOK
 	req.RequestID = newUUID()
-	code, params := s.check(req, r, body)
+	code, params := s.check(req, r, ac)
 	h, served := handlerFor(req.Action)
 	accepted := code == "" && served
 	if code == "" {
@@ -371,24 +375,24 @@ func (p *callParams) jsonParams(body []byte) error {
 
 // check verifies the call's signature, version and action, filling in
 // req. It returns the error code of a failed check, or "".
-func (s *Server) check(req *Request, r *http.Request, body []byte) (string, callParams) {
+func (s *Server) check(req *Request, r *http.Request, ac apicall.Call) (string, callParams) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return "UnsupportedProtocol", callParams{}
 	}
 	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, signature.TC3Algorithm) {
 		req.Signing = "TC3"
-		return s.checkTC3(req, r, auth, body)
+		return s.checkTC3(req, r, auth, ac)
 	}
-	if r.Method == http.MethodPost && mediaType(r.Header.Get("Content-Type")) != "application/x-www-form-urlencoded" {
+	if r.Method == http.MethodPost && ac.MediaType != "application/x-www-form-urlencoded" {
 		// A JSON (or any other) body is read only with a TC3 signature.
 		return "AuthFailure.InvalidAuthorization", callParams{}
 	}
 	req.Signing = "v1"
-	return s.checkV1(req, r, body)
+	return s.checkV1(req, r, ac)
 }
 
 // checkTC3 checks a TC3-HMAC-SHA256 call.
-func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, body []byte) (string, callParams) {
+func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, ac apicall.Call) (string, callParams) {
 	req.Action = r.Header.Get("X-TC-Action")
 	auth, err := signature.ParseTC3Authorization(authorization)
 	if err != nil {
@@ -404,8 +408,8 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 		}
 		params.failWith, _ = q.Get(ErrorParam)
 		params.formParams(q)
-	case mediaType(r.Header.Get("Content-Type")) == "application/json":
-		if err := params.jsonParams(body); err != nil {
+	case ac.MediaType == "application/json":
+		if err := params.jsonParams(ac.Body); err != nil {
 			return "InvalidParameter", params
 		}
 	default:
@@ -415,13 +419,11 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 	if !ok {
 		return "AuthFailure.SecretIdNotFound", params
 	}
-	ts, err := strconv.ParseInt(r.Header.Get("X-TC-Timestamp"), 10, 64)
-	if err != nil {
-		return "MissingParameter", params
+	tsText := r.Header.Get("X-TC-Timestamp")
+	if code := s.checkTimestamp(tsText); code != "" {
+		return code, params
 	}
-	if !within(s.now(), ts) {
-		return "AuthFailure.SignatureExpire", params
-	}
+	ts, _ := strconv.ParseInt(tsText, 10, 64)
 	if auth.Service != Service {
 		return "AuthFailure.SignatureFailure", params
 	}
@@ -435,7 +437,7 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 	if r.Method == http.MethodGet {
 		tr.Query = r.URL.RawQuery
 	} else {
-		tr.Payload = body
+		tr.Payload = ac.Body
 	}
 	for _, name := range auth.SignedHeaders {
 		if name == "host" {
@@ -462,12 +464,8 @@ func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, b
 }
 
 // checkV1 checks a signature v1 call.
-func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, callParams) {
-	raw := r.URL.RawQuery
-	if r.Method == http.MethodPost {
-		raw = string(body)
-	}
-	p, err := signature.Parse(raw)
+func (s *Server) checkV1(req *Request, r *http.Request, ac apicall.Call) (string, callParams) {
+	p, err := signature.Parse(ac.Params)
 	if err != nil {
 		return "InvalidParameter", callParams{}
 	}
@@ -484,14 +482,10 @@ func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, ca
 		return "AuthFailure.SecretIdNotFound", params
 	}
 	tsText, _ := p.Get("Timestamp")
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return "MissingParameter", params
+	if code := s.checkTimestamp(tsText); code != "" {
+		return code, params
 	}
-	if !within(s.now(), ts) {
-		return "AuthFailure.SignatureExpire", params
-	}
-	if !signature.Verify(key, r.Method, r.Host, "/", p) {
+	if !signature.NewKey(key).Verify(r.Method, r.Host, "/", p) {
 		return "AuthFailure.SignatureFailure", params
 	}
 	req.Verified = true
@@ -505,17 +499,21 @@ func (s *Server) checkV1(req *Request, r *http.Request, body []byte) (string, ca
 	return "", params
 }
 
-// within reports whether a Unix timestamp is within the window of now.
-func within(now time.Time, ts int64) bool {
-	d := now.Sub(time.Unix(ts, 0))
-	return d <= Window && d >= -Window
+// checkTimestamp checks a signed timestamp against the fake's clock and
+// returns the API's error code for it, or "".
+func (s *Server) checkTimestamp(ts string) string {
+	switch err := apicall.CheckTimestamp(ts, s.now(), Window); {
+	case errors.Is(err, apicall.ErrExpired):
+		return "AuthFailure.SignatureExpire"
+	case err != nil:
+		return "MissingParameter"
+	}
+	return ""
 }
 
-// mediaType returns a Content-Type's media type, or "".
-func mediaType(contentType string) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	return mt
-}
+// maxBody is the largest body the fake reads: API 3.0's limit for a call
+// signed with TC3.
+const maxBody = 10 << 20
 
 // TaskID is the TaskId of every purge and push answer when
 // Config.Strict is false.

@@ -417,7 +417,7 @@ func TestRecording(t *testing.T) {
 		{Name: "Timestamp", Value: strconv.FormatInt(now.Unix(), 10)}, {Name: "Version", Value: fakeapi3.Version},
 		{Name: "Limit", Value: "5"}, {Name: "Filters.0.Name", Value: "domain"}, {Name: "Filters.0.Value.0", Value: "www.example.com"},
 	}
-	form := p.With("Signature", signature.Sign(key, http.MethodPost, s.Host, "/", p)).Encode()
+	form := p.With("Signature", signature.NewKey(key).Sign(http.MethodPost, s.Host, "/", p)).Encode()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(form))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if resp, code := send(t, req); code != "" || resp["TotalNumber"] != 1.0 {

@@ -7,21 +7,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
 	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
-	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 const (
@@ -29,55 +26,9 @@ const (
 	upstreamKey = "legacy-upstream-secret-key-0001"
 	clientID    = "AKIDlegacyclient000000000000000002"
 	clientKey   = "legacy-client-secret-key-0002"
-	// onlineHostBody is the upstream's answer to OnlineHost.
-	onlineHostBody = `{"code":4000,"message":"(9112)操作域名需要为【开启中】状态，请确认后重试","codeDesc":"InvalidParameter"}`
 	// note is the value client.js sends with DescribeCdnHosts.
 	note = "a+b/c=d 中文 100%"
 )
-
-// upstream is a fake API 2.0 that verifies signatures as the API does
-// (parameters from the query for GET and from the form body for POST, the
-// key by SecretId, the Host it received itself) and knows only the
-// upstream credential. A success echoes what it saw.
-type upstream struct {
-	mu    sync.Mutex
-	count int
-}
-
-func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u.mu.Lock()
-	u.count++
-	u.mu.Unlock()
-	body, _ := io.ReadAll(r.Body)
-	raw := r.URL.RawQuery
-	if r.Method == http.MethodPost {
-		raw = string(body)
-	}
-	params, err := signature.Parse(raw)
-	w.Header().Set("Content-Type", "application/json")
-	id, _ := params.Get("SecretId")
-	if err != nil || r.URL.Path != "/v2/index.php" || id != upstreamID ||
-		!signature.Verify(upstreamKey, r.Method, r.Host, "/v2/index.php", params) {
-		io.WriteString(w, `{"code":4100,"message":"鉴权失败，请参考文档中鉴权部分。","codeDesc":"AuthFailure"}`)
-		return
-	}
-	get := func(name string) string { v, _ := params.Get(name); return v }
-	if get("Action") == "OnlineHost" {
-		io.WriteString(w, onlineHostBody)
-		return
-	}
-	out, _ := json.Marshal(map[string]any{"code": 0, "message": "", "codeDesc": "Success", "data": map[string]string{
-		"action": get("Action"), "method": r.Method, "signatureMethod": get("SignatureMethod"),
-		"requestClient": get("RequestClient"), "note": get("note"), "secretId": id,
-	}})
-	w.Write(out)
-}
-
-func (u *upstream) calls() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.count
-}
 
 // result is one line of client.js's output.
 type result struct {
@@ -143,10 +94,10 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 	if _, err := os.Stat("node_modules/qcloudapi-sdk/package.json"); err != nil {
 		t.Fatalf("the npm client is not installed (%v): run `npm ci --prefix internal/legacyclient` from the repository root", err)
 	}
-	up := &upstream{}
-	upSrv := httptest.NewServer(up)
-	t.Cleanup(upSrv.Close)
-	upURL, _ := url.Parse(upSrv.URL)
+	// The upstream verifies signatures as the API does, over the Host it
+	// receives itself, and knows only the upstream credential.
+	up := fakeapi.NewVerifying(t, fakeapi.Config{Keys: map[string]string{upstreamID: upstreamKey}})
+	upURL, _ := url.Parse(up.URL)
 	logBuf := &logbuf.Buffer{}
 	p, err := proxy.New(proxy.Config{
 		Upstream: upURL,
@@ -171,8 +122,15 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 		{"unknown SecretId", "AKIDnotissued00000000000000000", clientKey, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := up.calls()
+			before := up.Requests()
 			for _, r := range runClient(t, proxyURL, tc.id, tc.key) {
+				var seen fakeapi.Request // what the upstream received of this call
+				if tc.ok {
+					select {
+					case seen = <-up.Arrived():
+					default:
+					}
+				}
 				label := r.Method + " " + r.SignatureMethod + " " + r.Action
 				if r.Error != nil {
 					t.Errorf("%s: request error %s", label, *r.Error)
@@ -185,18 +143,20 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 						b["retryable"] != false || b["description"] == "" {
 						t.Errorf("%s: want the proxy's annotated 4100, got %v", label, b)
 					}
-				case r.Action == "DescribeCdnHosts":
-					data, _ := b["data"].(map[string]any)
+				case !seen.Verified || seen.Method != r.Method || seen.Params.Get("Action") != r.Action ||
+					seen.Params.Get("SecretId") != upstreamID:
+					t.Errorf("%s: the upstream received %+v", label, seen)
+				case r.Action == fakeapi.DescribeCdnHosts:
 					wantSM := map[string]string{"sha1": "", "sha256": "HmacSHA256"}[r.SignatureMethod]
-					if b["code"] != float64(0) || data["action"] != r.Action || data["method"] != r.Method ||
-						data["signatureMethod"] != wantSM || data["requestClient"] != "SDK_NODEJS_0.2.1" ||
-						data["note"] != note || data["secretId"] != upstreamID {
-						t.Errorf("%s: want the upstream's success, got %v", label, b)
+					p := seen.Params
+					if b["code"] != float64(0) || p.Get("SignatureMethod") != wantSM ||
+						p.Get("RequestClient") != "SDK_NODEJS_0.2.1" || p.Get("note") != note {
+						t.Errorf("%s: want the upstream's success, got %v; the upstream received %v", label, b, p)
 					}
 				default:
-					if b["code"] != float64(4000) || b["moduleCode"] != float64(9112) || b["category"] != "invalid_state" ||
-						b["retryable"] != false || b["description"] == "" || !strings.HasPrefix(b["message"].(string), "(9112)") {
-						t.Errorf("%s: want the annotated 9112 error, got %v", label, b)
+					if b["code"] != float64(4000) || b["moduleCode"] != float64(9177) || b["category"] != "invalid_state" ||
+						b["retryable"] != false || b["description"] == "" || !strings.HasPrefix(b["message"].(string), "(9177)") {
+						t.Errorf("%s: want the annotated 9177 error, got %v", label, b)
 					}
 				}
 			}
@@ -204,7 +164,7 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 			if tc.ok {
 				want += 8
 			}
-			if got := up.calls(); got != want {
+			if got := up.Requests(); got != want {
 				t.Errorf("upstream received %d calls, want %d", got-before, want-before)
 			}
 		})

@@ -6,16 +6,17 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// ExampleSign signs the first verified vector of the CDN API 2.0 reference
-// (GET, HmacSHA1, host cdn.api.qcloud.com) and prints the request's
-// canonical query string.
-func ExampleSign() {
+// ExampleKey_Sign signs the first verified vector of the CDN API 2.0
+// reference (GET, HmacSHA1, host cdn.api.qcloud.com) and prints the
+// request's canonical query string.
+func ExampleKey_Sign() {
 	p, err := signature.Parse("Action=DescribeCdnHosts&Nonce=13029" +
 		"&SecretId=AKIDT8G5AsY1D3MChWooNq1rFSw1fyBVCX9D&Timestamp=1463122059&limit=10&offset=0")
 	if err != nil {
 		panic(err)
 	}
-	sig := signature.Sign("pxPgRWDbCy86ZYyqBTDk7WmeRZSmPco0", "GET", "cdn.api.qcloud.com", "/v2/index.php", p)
+	key := signature.NewKey("pxPgRWDbCy86ZYyqBTDk7WmeRZSmPco0")
+	sig := key.Sign("GET", "cdn.api.qcloud.com", "/v2/index.php", p)
 	fmt.Println(sig)
 	fmt.Println(p.With("Signature", sig).Encode())
 	// Output:

@@ -63,7 +63,7 @@ var (
 // Token, Version), so the limit leaves headroom above 1000.
 const MaxParams = 1100
 
-// Signature methods understood by Sign and Verify, as carried in the
+// Signature methods understood by Key.Sign and Key.Verify, as carried in the
 // SignatureMethod request parameter.
 const (
 	HmacSHA1   = "HmacSHA1"
@@ -363,19 +363,6 @@ func (p Params) With(name, value string) Params {
 	return out
 }
 
-// Without returns a copy of p, in the same order, without any parameter
-// whose name (exact match) is among names. It never mutates p or p's
-// backing array; the result never shares p's backing array.
-func (p Params) Without(names ...string) Params {
-	out := make(Params, 0, len(p))
-	for _, q := range p {
-		if !slices.Contains(names, q.Name) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
 // sorted returns p stably sorted by name in byte order: p itself if it is
 // already in that order (callers only read the result), else a sorted
 // copy.
@@ -435,21 +422,8 @@ func queryEscape(b *strings.Builder, s string) {
 	b.WriteString(s[start:])
 }
 
-// StringToSign returns the signature-v1 string to sign:
-//
-//	upper(method) + host + path + "?" + n1=v1&n2=v2…
-//
-// over every parameter of p except "Signature" and except parameters whose
-// value starts with '@' (multipart file references). Parameters are sorted
-// by their original names in byte order (stable), then '_' is replaced by
-// '.' in each name, as the official SDKs do. Values are the raw, decoded
-// values (not URL-encoded). host and path are used verbatim (for API 2.0
-// path is "/v2/index.php", for API 3.0 it is "/"; host keeps any port).
-func StringToSign(method, host, path string, p Params) string {
-	return string(appendStringToSign(nil, method, host, path, p))
-}
-
-// appendStringToSign appends StringToSign's result to dst.
+// appendStringToSign appends the signature-v1 string to sign that Key.Sign
+// describes to dst.
 func appendStringToSign(dst []byte, method, host, path string, p Params) []byte {
 	n := len(method) + len(host) + len(path) + 1
 	for _, q := range p {
@@ -486,18 +460,6 @@ func appendStringToSign(dst []byte, method, host, path string, p Params) []byte 
 		dst = append(dst, q.Value...)
 	}
 	return dst
-}
-
-// Sign returns the standard Base64 (padded) HMAC of StringToSign(method,
-// host, path, p) keyed with secretKey. The hash is SHA-256 if p's
-// SignatureMethod parameter is exactly "HmacSHA256"; if it is absent or
-// anything else, SHA-1 is used, as the API does. The result is the bare
-// value; URL-encode it when putting it on the wire (Encode does).
-// A Key signs the same way without setting up the key each time.
-func Sign(secretKey, method, host, path string, p Params) string {
-	var sig [sigLen]byte
-	h := newHash(p)
-	return string(appendSum(sig[:0], hmac.New(h.new, []byte(secretKey)), method, host, path, p))
 }
 
 // sigLen is the longest signature v1 in Base64: a SHA-256 HMAC.
@@ -543,11 +505,10 @@ func appendSum(dst []byte, mac hash.Hash, method, host, path string, p Params) [
 	return base64.StdEncoding.AppendEncode(dst, mac.Sum(sum[:0]))
 }
 
-// Key is a secret key ready for signature v1: the HMACs keyed with it are
-// kept for reuse, so that signing and verifying with it set up nothing but
-// the string to sign. Sign and Verify with a Key give exactly what the
-// functions of the same names give with its secret. A Key is safe for
-// concurrent use; build it with NewKey.
+// Key is a secret key ready for signature v1, the package's one way to
+// sign and verify it: the HMACs keyed with it are kept for reuse, so that
+// signing and verifying with it set up nothing but the string to sign. A
+// Key is safe for concurrent use; build it with NewKey.
 type Key struct {
 	secret string
 	macs   [2]sync.Pool // keyed HMACs by hashKind
@@ -556,13 +517,27 @@ type Key struct {
 // NewKey returns the Key of a secret key.
 func NewKey(secret string) *Key { return &Key{secret: secret} }
 
-// Sign is Sign with the Key's secret.
+// Sign returns the standard Base64 (padded) HMAC, keyed with the Key's
+// secret, of the signature-v1 string to sign
+//
+//	upper(method) + host + path + "?" + n1=v1&n2=v2…
+//
+// over every parameter of p but Signature and those whose value starts
+// with '@' (multipart file references), sorted by name in byte order, '_'
+// in names written '.', values raw (not URL-encoded), as the official SDKs
+// build it. host and path are used verbatim: path is "/v2/index.php" for
+// API 2.0 and "/" for API 3.0; host keeps any port. The hash is SHA-256 if
+// p's SignatureMethod is exactly "HmacSHA256"; if it is absent or anything
+// else, SHA-1, as the API does. The result is the bare value; URL-encode it
+// when putting it on the wire (Params.Encode does).
 func (k *Key) Sign(method, host, path string, p Params) string {
 	var sig [sigLen]byte
 	return string(k.appendSum(sig[:0], method, host, path, p))
 }
 
-// Verify is Verify with the Key's secret.
+// Verify reports whether p carries a Signature parameter equal to
+// k.Sign(method, host, path, p). The comparison is constant-time. A missing
+// Signature yields false.
 func (k *Key) Verify(method, host, path string, p Params) bool {
 	got, ok := p.Get(paramSignature)
 	if !ok {
@@ -584,16 +559,4 @@ func (k *Key) appendSum(dst []byte, method, host, path string, p Params) []byte 
 	dst = appendSum(dst, mac, method, host, path, p)
 	k.macs[h].Put(mac)
 	return dst
-}
-
-// Verify reports whether p carries a Signature parameter equal to
-// Sign(secretKey, method, host, path, p). The comparison is constant-time.
-// A missing Signature yields false.
-func Verify(secretKey, method, host, path string, p Params) bool {
-	got, ok := p.Get(paramSignature)
-	if !ok {
-		return false
-	}
-	var sig [sigLen]byte
-	return hmac.Equal([]byte(got), appendSum(sig[:0], hmac.New(newHash(p).new, []byte(secretKey)), method, host, path, p))
 }

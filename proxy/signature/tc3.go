@@ -285,10 +285,8 @@ func canonicalHeaderValue(v string) string {
 	return v
 }
 
-// TC3CanonicalRequest returns the canonical request of r (see TC3Request).
-// It, TC3StringToSign and TC3Signature expose the signing steps for tests
-// and debugging.
-func TC3CanonicalRequest(r TC3Request) string {
+// tc3CanonicalRequest returns the canonical request of r (see TC3Request).
+func tc3CanonicalRequest(r TC3Request) string {
 	names, line := tc3Names(r.SignedHeaders)
 	method := strings.ToUpper(r.Method)
 	query := r.Query
@@ -337,17 +335,14 @@ func tc3Scope(date, service string) string {
 	return date + "/" + service + "/" + tc3Terminator
 }
 
-// TC3StringToSign returns
+// tc3StringToSign returns
 //
-//	TC3-HMAC-SHA256 \n Timestamp \n date/Service/tc3_request \n hex(sha256(TC3CanonicalRequest(r)))
+//	TC3-HMAC-SHA256 \n Timestamp \n date/Service/tc3_request \n hex(sha256(tc3CanonicalRequest(r)))
 //
-// where date is the UTC date (YYYY-MM-DD) of r.Timestamp.
-func TC3StringToSign(r TC3Request) string {
-	return tc3StringToSign(r, tc3Date(r.Timestamp))
-}
-
+// where date is the credential-scope date, the UTC date (YYYY-MM-DD) of
+// r.Timestamp.
 func tc3StringToSign(r TC3Request, date string) string {
-	sum := sha256.Sum256([]byte(TC3CanonicalRequest(r)))
+	sum := sha256.Sum256([]byte(tc3CanonicalRequest(r)))
 	return TC3Algorithm + "\n" + strconv.FormatInt(r.Timestamp, 10) + "\n" +
 		tc3Scope(date, r.Service) + "\n" + hex.EncodeToString(sum[:])
 }
@@ -371,10 +366,10 @@ func tc3SignWithKey(kSigning []byte, stringToSign string) string {
 	return hex.EncodeToString(hmacSHA256(kSigning, stringToSign))
 }
 
-// TC3Signature returns the lower-case hex TC3-HMAC-SHA256 signature of r
+// tc3Signature returns the lower-case hex TC3-HMAC-SHA256 signature of r
 // with secretKey, the credential-scope date being the UTC date of
 // r.Timestamp.
-func TC3Signature(secretKey string, r TC3Request) string {
+func tc3Signature(secretKey string, r TC3Request) string {
 	date := tc3Date(r.Timestamp)
 	return tc3SignWithKey(tc3SigningKey(secretKey, date, r.Service), tc3StringToSign(r, date))
 }
@@ -391,11 +386,11 @@ func TC3Signature(secretKey string, r TC3Request) string {
 func TC3Authorization(secretID, secretKey string, r TC3Request) string {
 	_, line := tc3Names(r.SignedHeaders)
 	return TC3Algorithm + " Credential=" + secretID + "/" + tc3Scope(tc3Date(r.Timestamp), r.Service) +
-		", SignedHeaders=" + line + ", Signature=" + TC3Signature(secretKey, r)
+		", SignedHeaders=" + line + ", Signature=" + tc3Signature(secretKey, r)
 }
 
-// VerifyTC3 reports whether auth.Signature matches TC3Signature(secretKey,
-// r) (compared in constant time), where r.Service and r.SignedHeaders are
+// VerifyTC3 reports whether auth.Signature matches the TC3-HMAC-SHA256
+// signature of r with secretKey (compared in constant time), where r.Service and r.SignedHeaders are
 // taken from auth (the caller's values are ignored), and the
 // credential-scope date auth.Date equals the UTC date of r.Timestamp.
 //
@@ -420,6 +415,6 @@ func VerifyTC3(secretKey string, auth TC3Auth, r TC3Request) bool {
 	}
 	r.Service = auth.Service
 	r.SignedHeaders = auth.SignedHeaders
-	want := TC3Signature(secretKey, r)
+	want := tc3Signature(secretKey, r)
 	return hmac.Equal([]byte(auth.Signature), []byte(want))
 }

@@ -26,11 +26,11 @@ func TestTC3GenerationC(t *testing.T) {
 		Service:       "cvm",
 		Timestamp:     1551113065,
 	}
-	sts := TC3StringToSign(r)
+	sts := tc3StringToSign(r, tc3Date(r.Timestamp))
 	wantSTS := "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n" +
 		"7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"
 	if sts != wantSTS {
-		t.Fatalf("TC3StringToSign =\n%s\nwant\n%s", sts, wantSTS)
+		t.Fatalf("tc3StringToSign =\n%s\nwant\n%s", sts, wantSTS)
 	}
 	const want = "10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f"
 	if got := tc3SignWithKey(kSigning, sts); got != want {
