@@ -11,7 +11,7 @@ import (
 	"github.com/cdnproxy/cdnproxy/codes"
 )
 
-// Real response bodies, from docs/shared/reference/cdn-api-v2.md §3.2
+// Real response bodies, from docs/reference/cdn-api-v2.md §3.2
 // (numbers are the section's example numbers).
 const (
 	// §3.2 #2, RefreshCdnUrl: codeDesc is the module code as a string.

@@ -9,7 +9,7 @@ import (
 )
 
 // TestCommandRuns builds the command and runs the side-by-side benchmark
-// the README names, cut down to a second or two: plain, passthrough and
+// BENCHMARKS.md names, cut down to a second or two: plain, passthrough and
 // the two floors (see floor.go) on the 200 B success and the error body;
 // then once more with an upstream that waits before each answer, for
 // which the targets are not checked. It checks that every cell ran

@@ -3,7 +3,7 @@ package proxy
 import "slices"
 
 // knownActions are the API 2.0 action names, from the reference's action
-// list (cdn-api-v2.md §5), in byte order for binary search. Both
+// list (docs/reference/cdn-api-v2.md §5), in byte order for binary search. Both
 // spellings of DescribeCdnEntities are kept: the CLI uses the misspelt
 // one. A metric label takes only these values, "other" and "none", so a
 // client sending random Action values cannot grow the label set.
@@ -90,7 +90,7 @@ func actionLabel(action string) string {
 	return "other"
 }
 
-// knownActionsV3 are API 3.0 CDN action names (cdn-api-v3.md §6 and the
+// knownActionsV3 are API 3.0 CDN action names (docs/reference/cdn-api-v3.md §6 and the
 // quota look-ups it names), in byte order for binary search.
 var knownActionsV3 = [...]string{
 	"AddCdnDomain",

@@ -13,7 +13,7 @@ import (
 // at warn for a failed call and at debug for the rest. Values that come
 // from clients or the upstream are cut to 1 KiB, so that no call can make
 // a line longer than log pipelines carry (Docker splits at 16 KiB). The field names
-// are documented in the README and are part of cdnproxy's interface;
+// are documented in docs/logging.md and are part of cdnproxy's interface;
 // change them only with it.
 func (p *Proxy) finish(c *call) {
 	c.settle()

@@ -20,7 +20,7 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// The reference's signature v1 vectors (cdn-api-v2.md §2.2): key, SecretId
+// The reference's signature v1 vectors (docs/reference/cdn-api-v2.md §2.2): key, SecretId
 // and the signed parameter strings.
 const (
 	vectorID     = "AKIDT8G5AsY1D3MChWooNq1rFSw1fyBVCX9D"
@@ -712,7 +712,7 @@ func TestEmulatorMethods(t *testing.T) {
 }
 
 // documentedHost is the host object of the reference's DescribeCdnHosts
-// example (cdn-api-v2.md §3.2 item 4).
+// example (docs/reference/cdn-api-v2.md §3.2 item 4).
 const documentedHost = `{"id": 308902, "app_id": 1234567, "owner_uin": 7654321, "project_id": 0,
    "host": "www.test.com", "host_type": "cname", "service_type": "web", "origin": "8.8.8.8",
    "cache": [{"type": 0, "rule": "all", "time": 2592000, "unit": "d"},

@@ -11,7 +11,7 @@ import (
 
 // The scenarios. Each is selected by its Action value; the bodies of the
 // API's own answers are copied from the CDN API 2.0 documentation and from
-// answers captured in the wild (reference/cdn-api-v2.md §3.2), spacing
+// answers captured in the wild (docs/reference/cdn-api-v2.md §3.2), spacing
 // included; a class name in codeDesc ("AuthFailure") is read from package
 // codes, whose value the captures agree with. JSON scenarios are sent with Content-Type application/json
 // (the ct= parameter overrides it), status 200 and an exact

@@ -1,12 +1,12 @@
 // Package fakeapi3 is a stand-in for Tencent Cloud's CDN API 3.0
 // (cdn.tencentcloudapi.com, Version 2018-06-06) in tests: an httptest
 // server on "/" that checks signatures exactly as the API does and answers
-// by action, in the API's shape (reference/cdn-api-v3.md §1):
+// by action, in the API's shape (docs/reference/cdn-api-v3.md §1):
 //
 //	{"Response":{"TaskId":"…","RequestId":"<uuid>"}}
 //	{"Response":{"Error":{"Code":"…","Message":"…"},"RequestId":"<uuid>"}}
 //
-// Signatures (reference/cdn-api-v3.md §2):
+// Signatures (docs/reference/cdn-api-v3.md §2):
 //
 //   - TC3-HMAC-SHA256 (an Authorization header starting with
 //     "TC3-HMAC-SHA256"): the header is parsed, the canonical request is

@@ -46,7 +46,7 @@ type vector struct {
 	wantSTS     string // optional golden string to sign
 }
 
-// Vectors from cdn-api-v2.md §2.2 and cdn-api-v3.md §2.4 (all [verified]).
+// Vectors from docs/reference/cdn-api-v2.md §2.2 and docs/reference/cdn-api-v3.md §2.4 (all [verified]).
 var vectors = []vector{
 	{
 		name: "v2 doc GET SHA1", key: docKey, method: "GET", host: v2Host, path: v2Path,

@@ -13,7 +13,7 @@ import (
 )
 
 // TC3-HMAC-SHA256 ("signature v3"), as described in
-// ../shared/reference/cdn-api-v3.md §2.1–2.3:
+// docs/reference/cdn-api-v3.md §2.1–2.3:
 //
 //	CanonicalRequest = METHOD \n "/" \n query \n name:value\n… \n a;b \n hex(sha256(payload))
 //	StringToSign     = "TC3-HMAC-SHA256" \n timestamp \n date/service/tc3_request \n hex(sha256(CanonicalRequest))

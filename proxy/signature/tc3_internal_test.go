@@ -8,7 +8,7 @@ import (
 
 // TestTC3GenerationC checks the current documentation's vector, whose
 // secret key is masked, from its published derived key kSigning onward
-// (cdn-api-v3.md §2.2, generation C).
+// (docs/reference/cdn-api-v3.md §2.2, generation C).
 func TestTC3GenerationC(t *testing.T) {
 	kSigning, err := hex.DecodeString("b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af")
 	if err != nil {

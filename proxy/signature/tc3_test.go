@@ -13,7 +13,7 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// Inputs of the published TC3 vectors, cdn-api-v3.md §2.2.
+// Inputs of the published TC3 vectors, docs/reference/cdn-api-v3.md §2.2.
 const (
 	tc3IDA   = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 	tc3KeyA  = v3Key // "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
@@ -612,7 +612,7 @@ func FuzzParseTC3Authorization(f *testing.F) {
 }
 
 func ExampleTC3Authorization() {
-	// Generation A of the published TC3 vectors (cdn-api-v3.md §2.2).
+	// Generation A of the published TC3 vectors (docs/reference/cdn-api-v3.md §2.2).
 	r := signature.TC3Request{
 		Method: "POST",
 		Headers: []signature.Header{
