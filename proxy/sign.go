@@ -100,8 +100,9 @@ func (s *Signing) now() time.Time {
 // secretKey is a key the proxy verifies or signs calls with, ready for
 // both signature versions.
 type secretKey struct {
-	secret string         // for TC3
-	v1     *signature.Key // for signature v1
+	secret string            // for verifying TC3
+	tc3    *signature.TC3Key // for signing TC3
+	v1     *signature.Key    // for signature v1
 }
 
 // newKeys returns the keys of a signing configuration by SecretId: the
@@ -112,9 +113,9 @@ func newKeys(s Signing) map[string]secretKey {
 	}
 	keys := make(map[string]secretKey, len(s.ClientKeys)+1)
 	for id, key := range s.ClientKeys {
-		keys[id] = secretKey{secret: key, v1: signature.NewKey(key)}
+		keys[id] = secretKey{secret: key, tc3: signature.NewTC3Key(id, key), v1: signature.NewKey(key)}
 	}
-	keys[s.SecretID] = secretKey{secret: s.SecretKey, v1: signature.NewKey(s.SecretKey)}
+	keys[s.SecretID] = secretKey{secret: s.SecretKey, tc3: signature.NewTC3Key(s.SecretID, s.SecretKey), v1: signature.NewKey(s.SecretKey)}
 	return keys
 }
 
@@ -265,7 +266,7 @@ func (p *Proxy) resignTC3(in inbound, a *api, authorization string) (inbound, *a
 	out := withOwnHeader(r)
 	req.Service = upstreamServiceV3
 	setHost(req.Headers, a.upstream.Host)
-	out.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
+	out.Header.Set("Authorization", p.upstreamKey().tc3.Authorization(req))
 	in.r = out
 	return in, nil
 }
@@ -298,7 +299,7 @@ func (p *Proxy) signTC3Request(r *http.Request, body []byte, a *api) {
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(now, 10))
 	req := tc3Request(r, body, []string{"content-type", "host"}, upstreamServiceV3, now)
 	setHost(req.Headers, a.upstream.Host)
-	r.Header.Set("Authorization", signature.TC3Authorization(p.cfg.Signing.SecretID, p.cfg.Signing.SecretKey, req))
+	r.Header.Set("Authorization", p.upstreamKey().tc3.Authorization(req))
 }
 
 // tc3Request gathers what a TC3 signature covers from a request.

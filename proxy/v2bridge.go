@@ -95,9 +95,12 @@ func (p *Proxy) send3(ctx context.Context, action string, payload []byte) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("X-TC-Action", action)
-	req.Header.Set("X-TC-Version", v3Version)
+	// The keys are written canonical, as Header.Set would make them.
+	req.Header = http.Header{
+		"Content-Type": {"application/json; charset=utf-8"},
+		"X-Tc-Action":  {action},
+		"X-Tc-Version": {v3Version},
+	}
 	if c := callFrom(ctx); c.id != "" {
 		req.Header["X-Request-Id"] = c.idHeader
 	}

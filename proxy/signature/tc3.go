@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -417,4 +418,37 @@ func VerifyTC3(secretKey string, auth TC3Auth, r TC3Request) bool {
 	r.SignedHeaders = auth.SignedHeaders
 	want := tc3Signature(secretKey, r)
 	return hmac.Equal([]byte(auth.Signature), []byte(want))
+}
+
+// TC3Key signs calls with TC3-HMAC-SHA256 for one credential. It keeps the
+// signing key it derived for the last date and service it signed for, so
+// that a stream of calls on one day pays for the three HMACs of the key
+// derivation once. It is safe for concurrent use.
+type TC3Key struct {
+	id, secret string
+
+	mu      sync.Mutex
+	date    string
+	service string
+	derived []byte
+}
+
+// NewTC3Key returns the TC3 signer of a SecretId and its SecretKey.
+func NewTC3Key(secretID, secretKey string) *TC3Key {
+	return &TC3Key{id: secretID, secret: secretKey}
+}
+
+// Authorization returns the Authorization header of r signed with k: the
+// same value as TC3Authorization with k's credential.
+func (k *TC3Key) Authorization(r TC3Request) string {
+	date := tc3Date(r.Timestamp)
+	k.mu.Lock()
+	if k.date != date || k.service != r.Service || k.derived == nil {
+		k.date, k.service, k.derived = date, r.Service, tc3SigningKey(k.secret, date, r.Service)
+	}
+	derived := k.derived
+	k.mu.Unlock()
+	_, line := tc3Names(r.SignedHeaders)
+	return TC3Algorithm + " Credential=" + k.id + "/" + tc3Scope(date, r.Service) +
+		", SignedHeaders=" + line + ", Signature=" + tc3SignWithKey(derived, tc3StringToSign(r, date))
 }

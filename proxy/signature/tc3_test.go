@@ -651,3 +651,23 @@ func BenchmarkVerifyTC3(b *testing.B) {
 		}
 	}
 }
+
+// TestTC3KeyMatchesTC3Authorization checks that a TC3Key, which keeps its
+// derived key, signs as TC3Authorization does, across a change of date
+// and of service.
+func TestTC3KeyMatchesTC3Authorization(t *testing.T) {
+	k := signature.NewTC3Key("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+	r := signature.TC3Request{Method: "POST", SignedHeaders: []string{"content-type", "host"},
+		Headers: []signature.Header{{Name: "content-type", Value: "application/json"}, {Name: "host", Value: "cdn.tencentcloudapi.com"}},
+		Payload: []byte(`{"Urls":["https://www.example.com/a"]}`), Service: "cdn", Timestamp: 1551113065}
+	for _, step := range []struct {
+		ts      int64
+		service string
+	}{{1551113065, "cdn"}, {1551113066, "cdn"}, {1551113065 + 86400, "cdn"}, {1551113065 + 86400, "cvm"}, {1551113065, "cdn"}} {
+		r.Timestamp, r.Service = step.ts, step.service
+		want := signature.TC3Authorization("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", r)
+		if got := k.Authorization(r); got != want {
+			t.Errorf("ts %d service %s: TC3Key signs\n\t%s\nwant\n\t%s", step.ts, step.service, got, want)
+		}
+	}
+}
