@@ -31,12 +31,12 @@ type result struct {
 	Body            map[string]any `json:"body"`
 }
 
-// runClient runs client.js against proxyURL with the given credential and
-// returns its results.
+// runClient runs client.js's default calls against proxyURL with the given
+// credential and returns its results.
 func runClient(t *testing.T, proxyURL, id, key string) []result {
 	t.Helper()
 	return runNode[result](t, "client.js", "qcloudapi-sdk", 8,
-		"CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key)
+		"CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key, "LEGACY_CALLS=")
 }
 
 func TestQcloudapiSDKThroughProxy(t *testing.T) {
