@@ -8,8 +8,13 @@
 //   LEGACY_SECRET_ID    the SecretId the client signs with
 //   LEGACY_SECRET_KEY   its key
 //
-// For each of GET/POST x HmacSHA1/HmacSHA256 it calls DescribeCdnHosts and
-// OnlineHost and prints one JSON line per call:
+//   LEGACY_CALLS        optional: the calls to make instead of the default
+//                       ones, a JSON array of
+//                       {"method":"GET","signatureMethod":"sha1","data":{"Action":"...",...}}
+//
+// By default, for each of GET/POST x HmacSHA1/HmacSHA256 it calls
+// DescribeCdnHosts and OnlineHost. It makes the calls one after the other
+// and prints one JSON line per call:
 //   {"method":"GET","signatureMethod":"sha1","action":"...","error":null,"body":{...}}
 'use strict'
 
@@ -28,13 +33,36 @@ const target = new URL(env('CDNPROXY_URL'))
 const secretId = env('LEGACY_SECRET_ID')
 const secretKey = env('LEGACY_SECRET_KEY')
 
-const calls = []
-for (const method of ['GET', 'POST']) {
-  for (const signatureMethod of ['sha1', 'sha256']) {
-    calls.push({ method, signatureMethod, action: 'DescribeCdnHosts', data: { Action: 'DescribeCdnHosts', offset: 0, limit: 10, note: 'a+b/c=d 中文 100%' } })
-    calls.push({ method, signatureMethod, action: 'OnlineHost', data: { Action: 'OnlineHost', hosts: ['www.test.com'] } })
+function defaultCalls() {
+  const calls = []
+  for (const method of ['GET', 'POST']) {
+    for (const signatureMethod of ['sha1', 'sha256']) {
+      calls.push({ method, signatureMethod, action: 'DescribeCdnHosts', data: { Action: 'DescribeCdnHosts', offset: 0, limit: 10, note: 'a+b/c=d 中文 100%' } })
+      calls.push({ method, signatureMethod, action: 'OnlineHost', data: { Action: 'OnlineHost', hosts: ['www.test.com'] } })
+    }
   }
+  return calls
 }
+
+// givenCalls reads LEGACY_CALLS; each call's action is its data's Action.
+function givenCalls(text) {
+  let calls
+  try {
+    calls = JSON.parse(text)
+  } catch (e) {
+    console.error('client.js: LEGACY_CALLS is not JSON: ' + e.message)
+    process.exit(2)
+  }
+  if (!Array.isArray(calls)) {
+    console.error('client.js: LEGACY_CALLS is not a JSON array')
+    process.exit(2)
+  }
+  return calls.map(function (c) {
+    return { method: c.method, signatureMethod: c.signatureMethod, action: c.data.Action, data: c.data }
+  })
+}
+
+const calls = process.env.LEGACY_CALLS ? givenCalls(process.env.LEGACY_CALLS) : defaultCalls()
 
 function run(i) {
   if (i === calls.length) return

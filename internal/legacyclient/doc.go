@@ -2,7 +2,9 @@
 // clients through cdnproxy in resign mode, the way a user would point them
 // at the proxy: the API 2.0 npm package qcloudapi-sdk@0.2.1 (client.js)
 // and the API 3.0 npm package tencentcloud-sdk-nodejs-cdn (client3.js),
-// both pinned in package.json and package-lock.json.
+// both pinned in package.json and package-lock.json. The 2.0 client also
+// goes through the 2.0 -> 3.0 bridge (proxy.Config.BridgeV2) to a fake API
+// 3.0 (bridge_test.go), with the calls it makes given in LEGACY_CALLS.
 //
 // The tests need Node.js and those packages, so they are built only with
 // the e2e build tag: a plain `go test ./...` compiles this package and

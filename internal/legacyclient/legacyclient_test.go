@@ -3,21 +3,13 @@
 package legacyclient_test
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cdnproxy/cdnproxy/internal/fakeapi"
-	"github.com/cdnproxy/cdnproxy/internal/logbuf"
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
@@ -39,55 +31,12 @@ type result struct {
 	Body            map[string]any `json:"body"`
 }
 
-// runClient runs client.js against proxyURL with the given credential and
-// returns its results.
+// runClient runs client.js's default calls against proxyURL with the given
+// credential and returns its results.
 func runClient(t *testing.T, proxyURL, id, key string) []result {
 	t.Helper()
 	return runNode[result](t, "client.js", "qcloudapi-sdk", 8,
-		"CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key)
-}
-
-// runNode runs one of this folder's node scripts (which drives the npm
-// package pkg) with env added to an environment stripped of HTTP proxy
-// settings (the client must talk to cdnproxy directly), and decodes the
-// want JSON lines it prints.
-func runNode[T any](t *testing.T, script, pkg string, want int, env ...string) []T {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed (%v); this test runs the npm client %s", err, pkg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasSuffix(strings.ToLower(name), "_proxy") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Env = append(cmd.Env, "NODE_NO_WARNINGS=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s: %v\nstdout:\n%s\nstderr:\n%s", script, err, out, stderr.String())
-	}
-	var results []T
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r T
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s printed a line that is not JSON: %v\n%s", script, err, sc.Text())
-		}
-		results = append(results, r)
-	}
-	if len(results) != want {
-		t.Fatalf("%s printed %d results, want %d\nstdout:\n%s\nstderr:\n%s", script, len(results), want, out, stderr.String())
-	}
-	return results
+		"CDNPROXY_URL="+proxyURL, "LEGACY_SECRET_ID="+id, "LEGACY_SECRET_KEY="+key, "LEGACY_CALLS=")
 }
 
 func TestQcloudapiSDKThroughProxy(t *testing.T) {
@@ -98,16 +47,7 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 	// receives itself, and knows only the upstream credential.
 	up := fakeapi.NewVerifying(t, fakeapi.Config{Keys: map[string]string{upstreamID: upstreamKey}})
 	upURL, _ := url.Parse(up.URL)
-	logBuf := &logbuf.Buffer{}
-	p, err := proxy.New(proxy.Config{
-		Upstream: upURL,
-		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
-			ClientKeys: map[string]string{clientID: clientKey}},
-		Logger: slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, logBuf := resignProxy(t, proxy.Config{Upstream: upURL}, upstreamID, upstreamKey, clientID, clientKey)
 	proxySrv := httptest.NewServer(p)
 	t.Cleanup(proxySrv.Close)
 	proxyURL := proxySrv.URL + "/v2/index.php"
@@ -170,9 +110,5 @@ func TestQcloudapiSDKThroughProxy(t *testing.T) {
 		})
 	}
 	proxySrv.Close() // waits for the calls in flight: the log is complete
-	for _, secret := range []string{upstreamKey, clientKey} {
-		if strings.Contains(logBuf.String(), secret) {
-			t.Errorf("the proxy's log holds a secret key")
-		}
-	}
+	checkNoSecrets(t, logBuf.String(), upstreamKey, clientKey)
 }
