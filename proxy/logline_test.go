@@ -3,10 +3,10 @@ package proxy_test
 import (
 	"bytes"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"net"
 	"path/filepath"
 	"testing"
 
