@@ -28,8 +28,9 @@ type Load struct {
 	Warmup time.Duration
 	// Window is the measured window's length; 0 means no time limit.
 	Window time.Duration
-	// Measured closes the window once that many calls succeeded in it;
-	// 0 means no limit.
+	// Measured closes the window when the call that makes that many
+	// measured ends (calls of other workers that ended just before it
+	// are measured too); 0 means no limit.
 	Measured int64
 	// Calls is how many calls to begin in all, warm-up included; 0 means
 	// no limit.

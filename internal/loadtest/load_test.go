@@ -58,8 +58,8 @@ func TestLoadRun(t *testing.T) {
 	tests := []struct {
 		name string
 		load loadtest.Load
-		// want is what the run must count; Sent and Measured at least
-		// minSent and exactly want.Measured.
+		// want is what the run must count; with minSent set, only
+		// Measured is given, and Sent must be at least minSent.
 		want    loadtest.Stats
 		minSent int64
 	}{
@@ -114,8 +114,11 @@ func TestLoadRun(t *testing.T) {
 				t.Errorf("%d errors kept of %d failures", len(got.Errors), got.Failed)
 			}
 			if tt.minSent > 0 {
-				if got.Sent < tt.minSent || got.Answered != got.Sent || got.Failed != 0 || got.Measured != tt.want.Measured {
-					t.Errorf("got %+v, want %d measured of at least %d sent, all answered", got, tt.want.Measured, tt.minSent)
+				// Calls that ended just before the window closed, in
+				// other workers, are measured too.
+				most := tt.want.Measured + int64(tt.load.Concurrency) - 1
+				if got.Sent < tt.minSent || got.Answered != got.Sent || got.Failed != 0 || got.Measured < tt.want.Measured || got.Measured > most {
+					t.Errorf("got %+v, want %d to %d measured of at least %d sent, all answered", got, tt.want.Measured, most, tt.minSent)
 				}
 				return
 			}
