@@ -20,8 +20,8 @@
 // for success bodies of 200 B, 100 KB and 10 MB and for a 150-byte error
 // body. It prints throughput, p50/p99 latency, the ratio to plain, the p99
 // latency each proxy adds, the proxy's peak RSS and CPU time per call, and
-// TLS handshakes at the upstream per 10 000 calls, then checks issue 7's
-// targets.
+// TLS handshakes at the upstream per 10 000 calls, then checks the
+// project's targets.
 //
 // Each proxy runs in its own process (this binary, re-executed in a
 // hidden serving mode), so that its peak RSS and CPU time are its own; the

@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/internal/loadtest"
 )
 
 // cell is the outcome of one proxy and one body in one run: the sum of
@@ -115,7 +117,7 @@ func runBody(ctx context.Context, o options, up *upstream, children []*child, ta
 	if o.calls > 0 {
 		perSlice = max(1, (o.calls+int64(rounds)-1)/int64(rounds))
 	}
-	sums := make([]slice, len(o.proxies))
+	sums := make([]loadtest.Stats, len(o.proxies))
 	cells := make([]cell, len(o.proxies))
 	cpu := make([][2]time.Duration, len(o.proxies)) // proxy, rest
 	rps := make([]float64, len(o.proxies))          // in this round
@@ -133,7 +135,10 @@ func runBody(ctx context.Context, o options, up *upstream, children []*child, ta
 			hs, res := up.handshakes.Load(), up.resumed.Load()
 			childCPU, _ := children[p].cpuTime()
 			selfCPU := selfCPUTime()
-			s := runSlice(ctx, targets[p], body, o.concurrency, warmup, window, perSlice)
+			s, err := runSlice(ctx, targets[p], body, o.concurrency, warmup, window, perSlice)
+			if err != nil {
+				return nil, err
+			}
 			c.handshakes += up.handshakes.Load() - hs
 			c.resumed += up.resumed.Load() - res
 			childCPU2, _ := children[p].cpuTime()
@@ -142,9 +147,8 @@ func runBody(ctx context.Context, o options, up *upstream, children []*child, ta
 			if rss, err := children[p].peakRSS(); err == nil {
 				c.peakRSS = max(c.peakRSS, rss)
 			}
-			slices.Sort(s.latencies)
-			rps[p], p99[p] = float64(s.calls)/s.window.Seconds(), percentile(s.latencies, 0.99)
-			sums[p].add(s)
+			rps[p], p99[p] = float64(s.Measured)/s.Window.Seconds(), loadtest.Percentile(s.Latencies, 0.99)
+			sums[p].Add(s)
 		}
 		for p := range cells {
 			// plain is o.proxies[0]
@@ -154,14 +158,18 @@ func runBody(ctx context.Context, o options, up *upstream, children []*child, ta
 	}
 	for p := range cells {
 		c, s := &cells[p], &sums[p]
-		slices.Sort(s.latencies)
-		secs := s.window.Seconds()
-		c.reqPerSec = float64(s.calls) / secs
-		c.mbPerSec = float64(s.bytes) / secs / 1e6
-		c.p50, c.p99 = percentile(s.latencies, 0.50), percentile(s.latencies, 0.99)
-		c.calls, c.failures, c.firstErr, c.allCalls = s.calls, s.failures, s.firstErr, s.started
-		c.proxyCPU = cpu[p][0] / time.Duration(max(s.started, 1))
-		c.restCPU = cpu[p][1] / time.Duration(max(s.started, 1))
+		secs := s.Window.Seconds()
+		c.reqPerSec = float64(s.Measured) / secs
+		c.mbPerSec = float64(s.Bytes) / secs / 1e6
+		c.p50, c.p99 = loadtest.Percentile(s.Latencies, 0.50), loadtest.Percentile(s.Latencies, 0.99)
+		c.calls, c.failures, c.allCalls = s.Measured, s.Failed, s.Sent
+		// A call cut short by an interrupted run is no failure of the
+		// proxy's.
+		if len(s.Errors) > 0 && !errors.Is(s.Errors[0], context.Canceled) {
+			c.firstErr = s.Errors[0]
+		}
+		c.proxyCPU = cpu[p][0] / time.Duration(max(s.Sent, 1))
+		c.restCPU = cpu[p][1] / time.Duration(max(s.Sent, 1))
 	}
 	return cells, nil
 }

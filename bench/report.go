@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// The issue's targets (issue 7).
+// The project's performance targets: how close to plain cdnproxy must
+// stay, and its bounds on added latency and memory.
 const (
 	targetSuccessRatio = 0.97
 	targetErrorRatio   = 0.90
@@ -201,9 +202,9 @@ func fmtCPU(d time.Duration) string {
 	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
 }
 
-// printTargets checks the figures against issue 7's targets.
+// printTargets checks the figures against the project's targets.
 func printTargets(w io.Writer, o options, sums [][]summary, handshakes []int64) {
-	fmt.Fprintln(w, "\nTargets (issue 7):")
+	fmt.Fprintln(w, "\nTargets:")
 	if o.upstreamDelay > 0 {
 		fmt.Fprintf(w, "  not checked: they are for an upstream that answers at once, and this one waited %s\n", o.upstreamDelay)
 		return

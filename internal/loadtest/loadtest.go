@@ -1,8 +1,11 @@
-// Package loadtest sends a bounded load of mixed API 2.0 calls to a
-// cdnproxy whose upstream is an internal/fakeapi server, and checks every
-// answer: the status the fake sent, its bytes unchanged, and on the
-// errors cdnproxy annotates, exactly the annotation it must add. It stops
-// by itself after Config.Calls calls.
+// Package loadtest generates HTTP load. Load is the generator: a closed
+// loop of concurrent calls over a measured window, recording each
+// measured call's latency; it drives both Run and the side-by-side
+// benchmark (go run ./bench). Run sends a bounded load of mixed API 2.0
+// calls to a cdnproxy whose upstream is an internal/fakeapi server, and
+// checks every answer: the status the fake sent, its bytes unchanged, and
+// on the errors cdnproxy annotates, exactly the annotation it must add.
+// It stops by itself after Config.Calls calls.
 package loadtest
 
 import (
@@ -17,7 +20,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,9 +66,8 @@ type Config struct {
 	// larger than this must arrive untouched. It also sizes the large
 	// bodies. Zero means the proxy's default, 1 MiB.
 	MaxBodyBytes int64
-	// Client sends the calls; nil means one that keeps Concurrency
-	// connections open and neither asks for nor decodes compression on
-	// its own.
+	// Client sends the calls; nil means NewClient(Concurrency) with a
+	// two-minute timeout per call.
 	Client *http.Client
 }
 
@@ -86,8 +87,8 @@ type Result struct {
 	// Bytes is the total of the bodies the client received, as sent on
 	// the wire.
 	Bytes int64
-	// Latency percentiles of answered calls, from sending the call to
-	// the end of its body.
+	// Latency percentiles of the calls that succeeded, from sending the
+	// call to the end of its body.
 	P50, P90, P99, Max time.Duration
 	// Elapsed is the run's wall time.
 	Elapsed time.Duration
@@ -214,74 +215,63 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	client := cfg.Client
 	if client == nil {
-		tr := &http.Transport{
-			Proxy:               nil,
-			DisableCompression:  true,
-			MaxIdleConns:        cfg.Concurrency,
-			MaxIdleConnsPerHost: cfg.Concurrency,
-		}
-		defer tr.CloseIdleConnections()
-		client = &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+		client = NewClient(cfg.Concurrency)
+		client.Timeout = 2 * time.Minute
+		defer client.CloseIdleConnections()
 	}
 	endpoint := strings.TrimSuffix(cfg.URL, "/") + fakeapi.Path
 
 	var (
-		next      atomic.Int64
-		latencies = make([]time.Duration, cfg.Calls) // by call; 0: no answer
-		mu        sync.Mutex
-		res       = Result{ByKind: map[string]int{}}
-		wg        sync.WaitGroup
+		mu                   sync.Mutex
+		byKind               = map[string]int{}
+		unexpected, mismatch atomic.Int64
 	)
-	start := time.Now()
-	for range min(cfg.Concurrency, cfg.Calls) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bufs := &buffers{make([]byte, 32<<10), make([]byte, 32<<10)}
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(cfg.Calls) {
-					return
-				}
-				c := plan(all, mix, cfg.Seed, i)
-				o := send(ctx, client, endpoint, c, cfg.Seed, i, bufs)
-				latencies[i] = o.latency
-				mu.Lock()
-				res.Calls++
-				res.ByKind[c.sc.kind]++
-				res.Bytes += o.bytes
-				if o.answered {
-					res.Answered++
-				}
-				switch o.failure {
-				case "":
-				case failError:
-					res.Errors++
-				case failStatus:
-					res.UnexpectedStatus++
-				default:
-					res.Mismatches++
-				}
-				if o.failure != "" && len(res.Problems) < maxProblems {
-					res.Problems = append(res.Problems, fmt.Sprintf("call %d (%s %s, gzip %v): %s: %s",
-						i, c.method, c.sc.params.Encode(), c.gzip, o.failure, o.detail))
-				}
-				mu.Unlock()
+	st, err := Load{
+		Concurrency: cfg.Concurrency,
+		Calls:       int64(cfg.Calls),
+		Client:      client,
+		Request: func(ctx context.Context, i int64) (*http.Request, error) {
+			c := plan(all, mix, cfg.Seed, i)
+			mu.Lock()
+			byKind[c.sc.kind]++
+			mu.Unlock()
+			return request(ctx, endpoint, c, requestID(cfg.Seed, i))
+		},
+		Check: func(i int64, resp *http.Response, buf []byte) error {
+			c := plan(all, mix, cfg.Seed, i)
+			failure, detail := answer(resp, c, requestID(cfg.Seed, i), buf)
+			switch failure {
+			case "":
+				return nil
+			case failStatus:
+				unexpected.Add(1)
+			case failMismatch:
+				mismatch.Add(1)
 			}
-		}()
+			return fmt.Errorf("call %d (%s %s, gzip %v): %s: %s", i, c.method, c.sc.params.Encode(), c.gzip, failure, detail)
+		},
+	}.Run(ctx)
+	if err != nil {
+		return Result{}, err
 	}
-	wg.Wait()
-	res.Elapsed = time.Since(start)
-	var answered []time.Duration
-	for _, d := range latencies {
-		if d > 0 {
-			answered = append(answered, d)
-		}
+	res := Result{
+		Answered:         int(st.Answered),
+		UnexpectedStatus: int(unexpected.Load()),
+		Mismatches:       int(mismatch.Load()),
+		ByKind:           byKind,
+		Bytes:            st.Bytes,
+		Elapsed:          st.Window,
 	}
-	slices.Sort(answered)
-	if n := len(answered); n > 0 {
-		at := func(p float64) time.Duration { return answered[min(n-1, int(p*float64(n)))] }
-		res.P50, res.P90, res.P99, res.Max = at(0.50), at(0.90), at(0.99), answered[n-1]
+	for _, n := range byKind {
+		res.Calls += n
+	}
+	res.Errors = int(st.Failed) - res.UnexpectedStatus - res.Mismatches
+	for _, err := range st.Errors {
+		res.Problems = append(res.Problems, err.Error())
+	}
+	if n := len(st.Latencies); n > 0 {
+		res.P50, res.P90, res.P99 = Percentile(st.Latencies, 0.50), Percentile(st.Latencies, 0.90), Percentile(st.Latencies, 0.99)
+		res.Max = st.Latencies[n-1]
 	}
 	return res, ctx.Err()
 }
@@ -320,17 +310,11 @@ const (
 	failMismatch = "mismatch"
 )
 
-// outcome is what became of one call.
-type outcome struct {
-	answered bool
-	latency  time.Duration
-	bytes    int64
-	failure  string // "" for none
-	detail   string
-}
+// requestID is the X-Request-Id of call i of the run with seed.
+func requestID(seed uint64, i int64) string { return fmt.Sprintf("load-%d-%d", seed, i) }
 
-// send sends one call and checks its answer.
-func send(ctx context.Context, client *http.Client, endpoint string, c callPlan, seed uint64, i int64, bufs *buffers) outcome {
+// request builds the request of call c.
+func request(ctx context.Context, endpoint string, c callPlan, id string) (*http.Request, error) {
 	params := c.sc.params.Encode()
 	var req *http.Request
 	var err error
@@ -343,31 +327,28 @@ func send(ctx context.Context, client *http.Client, endpoint string, c callPlan,
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"?"+params, nil)
 	}
 	if err != nil {
-		return outcome{failure: failError, detail: err.Error()}
+		return nil, err
 	}
-	id := fmt.Sprintf("load-%d-%d", seed, i)
 	req.Header.Set("X-Request-Id", id)
 	if c.gzip {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return outcome{failure: failError, detail: err.Error()}
-	}
-	defer resp.Body.Close()
+	return req, nil
+}
+
+// answer checks the answer of call c, reading its body to the end with
+// buf, 64 KiB, as the comparison buffers.
+func answer(resp *http.Response, c callPlan, id string, buf []byte) (failure, detail string) {
 	raw := &countingReader{r: resp.Body}
-	failure, detail := check(resp, raw, c, id, bufs)
-	// Drain what check did not read, so that the connection is reused
-	// and the byte count is complete.
+	failure, detail = check(resp, raw, c, id, &buffers{buf[:len(buf)/2], buf[len(buf)/2:]})
+	// Drain what check did not read, so that the byte count is complete.
 	if _, err := io.Copy(io.Discard, raw); err != nil && failure == "" {
-		failure, detail = failError, "reading the body: "+err.Error()
+		return failError, "reading the body: " + err.Error()
 	}
-	o := outcome{answered: true, latency: time.Since(start), bytes: raw.n, failure: failure, detail: detail}
-	if o.failure == "" && resp.ContentLength >= 0 && resp.ContentLength != raw.n {
-		o.failure, o.detail = failMismatch, fmt.Sprintf("Content-Length %d, body %d bytes", resp.ContentLength, raw.n)
+	if failure == "" && resp.ContentLength >= 0 && resp.ContentLength != raw.n {
+		return failMismatch, fmt.Sprintf("Content-Length %d, body %d bytes", resp.ContentLength, raw.n)
 	}
-	return o
+	return failure, detail
 }
 
 // check compares an answer with what the call's scenario says it must
@@ -442,10 +423,10 @@ func short(m map[string]any) map[string]any {
 	return out
 }
 
-// buffers are a worker's two comparison buffers.
+// buffers are two comparison buffers of equal length.
 type buffers struct{ a, b []byte }
 
-// sameStream is SameStream with the worker's buffers.
+// sameStream is SameStream with bufs.
 func (bufs *buffers) sameStream(a, b io.Reader) (int64, bool, error) {
 	return sameStream(a, b, bufs.a, bufs.b)
 }
