@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -216,19 +218,6 @@ func Successor(action string) string {
 	return ""
 }
 
-// v3Answer is the part of every 3.0 answer the bridge reads first.
-type v3Answer struct {
-	Response *json.RawMessage `json:"Response"`
-}
-
-type v3Head struct {
-	Error *struct {
-		Code    string `json:"Code"`
-		Message string `json:"Message"`
-	} `json:"Error"`
-	RequestID string `json:"RequestId"`
-}
-
 // v3 sends one 3.0 call and decodes a successful answer's Response into
 // out (which may be nil). It returns the Doer's error wrapped, errAnswered
 // after putting a 2.0 error answer into c.res (3.0 error or unusable
@@ -245,24 +234,32 @@ func (c *call) v3(action string, payload any, out any) error {
 	if err != nil {
 		return fmt.Errorf("bridge: %s: %w", action, err)
 	}
-	var top v3Answer
-	var head v3Head
-	if json.Unmarshal(answer, &top) != nil || top.Response == nil || json.Unmarshal(*top.Response, &head) != nil {
+	// The envelope is read with gjson; only the Response, once, with
+	// encoding/json into out.
+	resp := gjson.GetBytes(answer, "Response")
+	if !gjson.ValidBytes(answer) || !resp.IsObject() {
 		c.badAnswer(action, status, "no API 3.0 Response object")
 		return errAnswered
 	}
-	if head.RequestID != "" {
-		c.res.RequestID = head.RequestID
+	if id := resp.Get("RequestId"); id.Type == gjson.String && id.Str != "" {
+		c.res.RequestID = id.Str
 	}
-	if head.Error != nil && head.Error.Code != "" {
-		c.v3Error(head.Error.Code, head.Error.Message)
-		return errAnswered
+	if e := resp.Get("Error"); e.Exists() {
+		code, message := e.Get("Code"), e.Get("Message")
+		if !e.IsObject() || (code.Exists() && code.Type != gjson.String) || (message.Exists() && message.Type != gjson.String) {
+			c.badAnswer(action, status, "a Response whose Error is not an object of strings")
+			return errAnswered
+		}
+		if code.Str != "" {
+			c.v3Error(code.Str, message.Str)
+			return errAnswered
+		}
 	}
 	if status != 200 {
 		c.badAnswer(action, status, "a Response without an Error")
 		return errAnswered
 	}
-	if out != nil && json.Unmarshal(*top.Response, out) != nil {
+	if out != nil && json.Unmarshal([]byte(resp.Raw), out) != nil {
 		c.badAnswer(action, status, "a Response of an unexpected shape")
 		return errAnswered
 	}
