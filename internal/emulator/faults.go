@@ -38,7 +38,7 @@ const (
 // "rate" rules, each drawing once per call; the first that picks a call
 // fails it.
 //
-// The compact text form, used by ParseFaults and String, is
+// # The compact text form, used by ParseFaults and String, is
 //
 // A rule whose code is an API 3.0 code of the catalogue (such as
 // ResourceNotFound.CdnHostNotExists; Code3, written as a string "code" in
