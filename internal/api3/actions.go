@@ -100,8 +100,8 @@ type submission struct {
 	dayCode   string
 }
 
-// hostOf returns the host of an http(s) URL, without port, or "".
-func hostOf(u string) string {
+// HostOf returns the host of an http(s) URL, lower case, without port, or "".
+func HostOf(u string) string {
 	rest, ok := strings.CutPrefix(u, "https://")
 	if !ok {
 		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
@@ -131,7 +131,7 @@ func submit(a Account, sub submission, c Call) (string, *Error) {
 	taskArea := make([]string, len(sub.urls))
 	for i, u := range sub.urls {
 		name := fmt.Sprintf("%s.%d", sub.list, i)
-		host := hostOf(u)
+		host := HostOf(u)
 		if host == "" && strict {
 			return "", paramErr(name, "须为以 http:// 或 https:// 开头的完整地址")
 		}

@@ -278,7 +278,7 @@ func (a *account3) AddTasks(tasks []api3.Task) {
 	var order []*domain
 	groups := make(map[*domain][]string)
 	for _, t := range tasks {
-		d := a.e.lookup(hostOf(t.URL), a.now)
+		d := a.e.lookup(api3.HostOf(t.URL), a.now)
 		if d == nil {
 			continue
 		}
@@ -319,19 +319,4 @@ func (e *Emulator) recordPushes(tasks []api3.Task) {
 	if over := len(e.pushes) - maxLogs; over > 0 {
 		e.pushes = append(e.pushes[:0:0], e.pushes[over:]...)
 	}
-}
-
-// hostOf returns the host name of a URL, lower case, "" if none.
-func hostOf(raw string) string {
-	rest, ok := strings.CutPrefix(raw, "https://")
-	if !ok {
-		rest, _ = strings.CutPrefix(raw, "http://")
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if h, _, err := net.SplitHostPort(rest); err == nil {
-		rest = h
-	}
-	return strings.ToLower(rest)
 }
