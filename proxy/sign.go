@@ -158,7 +158,8 @@ func (p *Proxy) resign(in inbound, a *api) (inbound, *apiError) {
 
 // resignV1 checks and re-signs a signature v1 call (API 2.0, or API 3.0
 // with SignatureMethod parameters). In Sign mode a call without SecretId
-// and Signature is signed from scratch.
+// and Signature is signed from scratch, with Version 2018-06-06 added to
+// an API 3.0 call that has none.
 func (p *Proxy) resignV1(in inbound, a *api) (inbound, *apiError) {
 	s := &p.cfg.Signing
 	if in.parseErr != nil {
@@ -172,12 +173,18 @@ func (p *Proxy) resignV1(in inbound, a *api) (inbound, *apiError) {
 	// With keeps them sorted when it replaces a parameter.
 	params := slices.Clone(in.params)
 	slices.SortStableFunc(params, func(a, b signature.Param) int { return cmp.Compare(a.Name, b.Name) })
-	if _, ok := params.Get("Version"); a.gen == 3 && !ok {
-		return in, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
-	}
 	_, hasID := params.Get("SecretId")
 	_, hasSig := params.Get("Signature")
-	if s.Mode == Sign && !hasID && !hasSig {
+	unsigned := s.Mode == Sign && !hasID && !hasSig
+	if _, ok := params.Get("Version"); a.gen == 3 && !ok {
+		if !unsigned {
+			return in, errBadRequest("API 3.0 calls signed with signature v1 need the Version parameter")
+		}
+		// Signed here: the CDN API's one version, as a developer calling
+		// by hand expects.
+		params = params.With("Version", v3Version)
+	}
+	if unsigned {
 		params = params.
 			With("Nonce", strconv.FormatUint(uint64(nonce()), 10)).
 			With("Timestamp", strconv.FormatInt(s.now().Unix(), 10))
@@ -272,13 +279,19 @@ func (p *Proxy) resignTC3(in inbound, a *api, authorization string) (inbound, *a
 }
 
 // signTC3 signs an unsigned API 3.0 call (Sign mode, local development)
-// with the upstream credential and the current time.
+// with the upstream credential and the current time, adding X-TC-Version
+// 2018-06-06 when the call has none.
 func (p *Proxy) signTC3(in inbound, a *api) (inbound, *apiError) {
 	r := in.r
 	if r.Header.Get("X-TC-Action") == "" {
 		return in, errBadRequest("an unsigned API 3.0 call needs the X-TC-Action header")
 	}
 	out := withOwnHeader(r)
+	if out.Header.Get("X-TC-Version") == "" {
+		// The CDN API's one version, as a developer calling by hand
+		// expects.
+		out.Header.Set("X-TC-Version", v3Version)
+	}
 	if out.Header.Get("Content-Type") == "" {
 		if r.Method == http.MethodPost {
 			out.Header.Set("Content-Type", "application/json")

@@ -693,11 +693,18 @@ func TestV3SignMode(t *testing.T) {
 			req.Header.Del("X-TC-Version")
 			return req
 		}, "", http.StatusOK},
+		// Without a version the fake answers MissingParameter: success
+		// shows the proxy signed the CDN API's version in.
 		{"unsigned v1-style GET without Version", func() *http.Request {
 			req := unsigned(http.MethodGet, "", "Action=DescribeDomains&Limit=10", "")
 			req.Header.Del("X-TC-Version")
 			return req
-		}, "InvalidParameter", http.StatusBadRequest},
+		}, "", http.StatusOK},
+		{"unsigned POST without X-TC-Version", func() *http.Request {
+			req := unsigned(http.MethodPost, "DescribeDomains", "", `{"Limit":10}`)
+			req.Header.Del("X-TC-Version")
+			return req
+		}, "", http.StatusOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

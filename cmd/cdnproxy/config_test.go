@@ -20,16 +20,6 @@ import (
 // package's directory (where go test runs).
 const repoRoot = "../.."
 
-// variable is one environment variable of the config struct, as the code
-// declares it.
-type variable struct {
-	name       string // with the prefix: CDNPROXY_LISTEN_ADDR
-	def        string // the envDefault tag; "" when there is none
-	hasDefault bool
-	desc       string // the desc tag: a one-line meaning
-	field      string // the Go field path, for messages: Signing.Secret
-}
-
 // configVariables returns every variable of config, in declaration order,
 // including those of nested structs (under their envPrefix) and those with
 // options such as ",file". It fails the test when a variable has no desc
@@ -78,40 +68,6 @@ func configVariables(t testing.TB) []variable {
 		t.Fatalf("the config struct's tags:\n\t%s", strings.Join(problems, "\n\t"))
 	}
 	return vars
-}
-
-// collectVariables walks a struct type the way the env library does: a
-// field with an env tag is a variable, an untagged struct field (or
-// pointer to one) is descended into with its envPrefix added.
-func collectVariables(typ reflect.Type, prefix, path string, vars *[]variable) {
-	for f := range typ.Fields() {
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("env")
-		name, _, _ := strings.Cut(tag, ",") // options such as ",file" do not change the name
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				collectVariables(ft, prefix+f.Tag.Get("envPrefix"), path+f.Name+".", vars)
-			}
-			continue
-		}
-		def, hasDefault := f.Tag.Lookup("envDefault")
-		*vars = append(*vars, variable{
-			name:       prefix + name,
-			def:        def,
-			hasDefault: hasDefault,
-			desc:       f.Tag.Get("desc"),
-			field:      path + f.Name,
-		})
-	}
 }
 
 // exampleEntry is one NAME=value line of config.example.env.

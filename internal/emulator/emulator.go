@@ -1,5 +1,7 @@
-// Package emulator is an offline stand-in for Tencent Cloud's CDN API 2.0
-// endpoint (cdn.api.qcloud.com/v2/index.php), for developing and testing
+// Package emulator is an offline stand-in for Tencent Cloud's CDN API, both
+// generations on one account: API 2.0 at /v2/index.php (as
+// cdn.api.qcloud.com served it) and API 3.0 at / (as
+// cdn.tencentcloudapi.com serves it, see v3.go), for developing and testing
 // clients without credentials or a network: it checks signatures as the API
 // does, keeps a small set of domains whose state changes as calls arrive,
 // enforces the documented daily and per-call limits, and fails calls on
@@ -9,6 +11,9 @@
 // parameters, auth.go checks the signature, Timestamp and Nonce, faults.go
 // may fail the call, actions.go finds the action, domains.go and purge.go
 // carry it out, reply.go writes the body. admin.go serves the fault rules.
+// An API 3.0 call goes through v3.go instead, whose account3 lets the
+// shared 3.0 actions of internal/api3 act on the same domains, tasks and
+// daily quotas.
 package emulator
 
 import (
@@ -19,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/api3"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
@@ -132,6 +138,7 @@ type Config struct {
 // New; it is safe for concurrent use.
 type Emulator struct {
 	creds      map[string]*signature.Key // by SecretId
+	keys       map[string]string         // SecretKeys by SecretId, for API 3.0's checks
 	now        func() time.Time
 	limits     Limits
 	deployTime time.Duration
@@ -144,6 +151,8 @@ type Emulator struct {
 	nextHostID int
 	usage      map[string]*usage // by SecretId
 	logs       []refreshLog      // oldest first, at most maxLogs
+	pushes     []api3.Task       // prefetches of either generation, oldest first, at most maxLogs
+	rate       rateCounter       // API 3.0 calls per action this second
 	nextLogID  int
 	taskSeq    int
 	faults     []Fault
@@ -155,6 +164,7 @@ type Emulator struct {
 func New(cfg Config) *Emulator {
 	e := &Emulator{
 		creds:      make(map[string]*signature.Key, len(cfg.Credentials)),
+		keys:       make(map[string]string, len(cfg.Credentials)),
 		now:        cfg.Now,
 		limits:     cfg.Limits.withDefaults(),
 		deployTime: cfg.DeployTime,
@@ -167,6 +177,7 @@ func New(cfg Config) *Emulator {
 	}
 	for id, key := range cfg.Credentials {
 		e.creds[id] = signature.NewKey(key)
+		e.keys[id] = key
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -206,10 +217,17 @@ func New(cfg Config) *Emulator {
 	return e
 }
 
-// ServeHTTP answers one API call. Like the API it answers errors with
-// status 200 and a JSON body; only a path other than /v2/index.php or a
-// method other than GET and POST get 404, and an oversized call 501.
+// ServeHTTP answers one API call: API 3.0 at / (see v3.go), API 2.0 at
+// /v2/index.php. Like the API it answers errors with status 200 and a JSON
+// body; only a path other than these or a 2.0 method other than GET and
+// POST get 404, and an oversized 2.0 call 501.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == Path3 {
+		action, rep := e.serve3(w, r)
+		write3(w, rep)
+		e.logger.Info("call", "api", "3.0", "method", r.Method, "action", action, "code", rep.code, "fault", rep.fault)
+		return
+	}
 	var rep reply
 	action := ""
 	switch {
@@ -227,7 +245,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = e.call(r.Method, r.Host, params)
 	}
 	write(w, rep)
-	e.logger.Info("call", "method", r.Method, "action", action, "code", rep.body.Code,
+	e.logger.Info("call", "api", "2.0", "method", r.Method, "action", action, "code", rep.body.Code,
 		"moduleCode", rep.module, "fault", rep.fault)
 }
 
@@ -256,7 +274,7 @@ func (e *Emulator) call(method, host string, params signature.Params) reply {
 	case handle == nil:
 		return errPublic(4000, "模块 cdn 不存在接口 "+action+" (no such action in module cdn)")
 	}
-	if f, ok := e.injected(action); ok {
+	if f, ok := e.injected(action, false); ok {
 		return faultReply(f)
 	}
 	return handle(e, &request{params: params, secretID: id, now: now})

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cdnproxy/cdnproxy/codes"
+	"github.com/cdnproxy/cdnproxy/internal/api3"
 )
 
 // FaultKind says which calls a fault rule fails.
@@ -35,13 +38,20 @@ const (
 // "rate" rules, each drawing once per call; the first that picks a call
 // fails it.
 //
-// The compact text form, used by ParseFaults and String, is
+// # The compact text form, used by ParseFaults and String, is
+//
+// A rule whose code is an API 3.0 code of the catalogue (such as
+// ResourceNotFound.CdnHostNotExists; Code3, written as a string "code" in
+// JSON) fails API 3.0 calls only, answered in 3.0's shape with that code;
+// a rule with a numeric code fails API 2.0 calls only. Each generation's
+// calls are drawn against its own rules.
 //
 //	next:N:CODE        the next N calls fail with CODE
 //	rate:R:CODE        each call fails with CODE with probability R (0 < R <= 1)
 //	action:NAME:CODE   every call of action NAME fails with CODE
 //
-// with rules separated by commas: "next:3:9112,rate:0.2:6000,action:RefreshCdnUrl:22044".
+// with rules separated by commas: "next:3:9112,rate:0.2:6000,action:RefreshCdnUrl:22044,
+// action:PurgeUrlsCache:LimitExceeded.CdnPurgeUrlExceedDayLimit".
 type Fault struct {
 	// ID identifies the rule, for DELETE /faults/{id}. The emulator
 	// assigns it; a value given to AddFaults is ignored.
@@ -54,8 +64,12 @@ type Fault struct {
 	Rate float64 `json:"rate,omitempty"`
 	// Action is, for "action", the action whose calls fail.
 	Action string `json:"action,omitempty"`
-	// Code is the catalogue code the calls fail with.
-	Code int `json:"code"`
+	// Code is the catalogue's 2.0 code the calls fail with (0 for a 3.0
+	// rule).
+	Code int `json:"-"`
+	// Code3 is the catalogue's 3.0 code the calls fail with ("" for a
+	// 2.0 rule).
+	Code3 string `json:"-"`
 	// Hits counts the calls the rule has failed. The emulator keeps it;
 	// a value given to AddFaults is ignored.
 	Hits int `json:"hits"`
@@ -73,11 +87,21 @@ func (f Fault) Validate() error {
 			return fmt.Errorf("fault %q: rate must be above 0 and at most 1", f.Kind)
 		}
 	case FaultAction:
-		if !slices.Contains(Actions(), f.Action) {
-			return fmt.Errorf("fault %q: %q is not an action the emulator knows (%s)", f.Kind, f.Action, strings.Join(Actions(), ", "))
+		actions := Actions()
+		if f.Code3 != "" {
+			actions = api3.Actions()
+		}
+		if !slices.Contains(actions, f.Action) {
+			return fmt.Errorf("fault %q: %q is not an action the emulator knows in API %s (%s)", f.Kind, f.Action, f.generation(), strings.Join(actions, ", "))
 		}
 	default:
 		return fmt.Errorf("fault kind %q is not next, rate or action", f.Kind)
+	}
+	if f.Code3 != "" {
+		if e, ok := codes.V3(f.Code3); !ok || e.Code != f.Code3 || f.Code != 0 {
+			return fmt.Errorf("fault %q: code %q is not an API 3.0 code in the catalogue", f.Kind, f.Code3)
+		}
+		return nil
 	}
 	_, public := codes.Public(f.Code)
 	_, module := codes.Module(f.Code)
@@ -87,17 +111,72 @@ func (f Fault) Validate() error {
 	return nil
 }
 
+// generation is the API generation the rule fails: "2.0" or "3.0".
+func (f Fault) generation() string {
+	if f.Code3 != "" {
+		return "3.0"
+	}
+	return "2.0"
+}
+
+// code returns the rule's code as written: a number or a 3.0 code.
+func (f Fault) code() string {
+	if f.Code3 != "" {
+		return f.Code3
+	}
+	return strconv.Itoa(f.Code)
+}
+
 // String returns the rule in the compact text form.
 func (f Fault) String() string {
 	switch f.Kind {
 	case FaultNext:
-		return fmt.Sprintf("next:%d:%d", f.Count, f.Code)
+		return fmt.Sprintf("next:%d:%s", f.Count, f.code())
 	case FaultRate:
-		return fmt.Sprintf("rate:%s:%d", strconv.FormatFloat(f.Rate, 'g', -1, 64), f.Code)
+		return fmt.Sprintf("rate:%s:%s", strconv.FormatFloat(f.Rate, 'g', -1, 64), f.code())
 	case FaultAction:
-		return fmt.Sprintf("action:%s:%d", f.Action, f.Code)
+		return fmt.Sprintf("action:%s:%s", f.Action, f.code())
 	}
-	return fmt.Sprintf("%s:?:%d", f.Kind, f.Code)
+	return fmt.Sprintf("%s:?:%s", f.Kind, f.code())
+}
+
+// faultJSON is Fault's JSON form: "code" is a number (2.0) or a string
+// (3.0).
+type faultJSON struct {
+	ID     int             `json:"id"`
+	Kind   FaultKind       `json:"kind"`
+	Count  int             `json:"count,omitempty"`
+	Rate   float64         `json:"rate,omitempty"`
+	Action string          `json:"action,omitempty"`
+	Code   json.RawMessage `json:"code"`
+	Hits   int             `json:"hits"`
+}
+
+// MarshalJSON writes the rule with "code" a number or a 3.0 code.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	code, _ := json.Marshal(f.Code)
+	if f.Code3 != "" {
+		code, _ = json.Marshal(f.Code3)
+	}
+	return json.Marshal(faultJSON{f.ID, f.Kind, f.Count, f.Rate, f.Action, code, f.Hits})
+}
+
+// UnmarshalJSON reads a rule whose "code" is a number or a 3.0 code.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var j faultJSON
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	*f = Fault{ID: j.ID, Kind: j.Kind, Count: j.Count, Rate: j.Rate, Action: j.Action, Hits: j.Hits}
+	if len(j.Code) > 0 && j.Code[0] == '"' {
+		return json.Unmarshal(j.Code, &f.Code3)
+	}
+	if len(j.Code) == 0 {
+		return nil
+	}
+	return json.Unmarshal(j.Code, &f.Code)
 }
 
 // ParseFaults reads rules in the compact text form (see Fault). Blanks
@@ -126,10 +205,14 @@ func parseFault(s string) (Fault, error) {
 	}
 	f := Fault{Kind: FaultKind(parts[0])}
 	code, err := strconv.Atoi(parts[2])
-	if err != nil {
+	switch {
+	case err == nil:
+		f.Code = code
+	case strings.Trim(parts[2], "0123456789-") == "":
 		return Fault{}, fmt.Errorf("code %q is not a number", parts[2])
+	default:
+		f.Code3 = parts[2]
 	}
-	f.Code = code
 	switch f.Kind {
 	case FaultNext:
 		if f.Count, err = strconv.Atoi(parts[1]); err != nil {
@@ -204,12 +287,13 @@ func (e *Emulator) ClearFaults() {
 }
 
 // injected returns the rule that fails this call of action, if any, and
-// counts the hit. e.mu must be held.
-func (e *Emulator) injected(action string) (Fault, bool) {
+// counts the hit; v3 says the call is an API 3.0 call, which only 3.0
+// rules fail. e.mu must be held.
+func (e *Emulator) injected(action string, v3 bool) (Fault, bool) {
 	for _, kind := range []FaultKind{FaultNext, FaultAction, FaultRate} {
 		for i := range e.faults {
 			f := &e.faults[i]
-			if f.Kind != kind {
+			if f.Kind != kind || (f.Code3 != "") != v3 {
 				continue
 			}
 			hit := false

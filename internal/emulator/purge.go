@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/internal/api3"
 )
 
 // maxLogs bounds the purge history GetCdnRefreshLog reads; the oldest
@@ -20,6 +22,10 @@ type usage struct {
 	day                      string // "20060102"
 	refreshURLs, refreshDirs int
 	pushURLs                 int
+	// overseas counts API 3.0's overseas quotas, by quota kind; 2.0
+	// has no areas and spends the counters above, which 3.0 calls
+	// count as the mainland's.
+	overseas map[string]*int
 }
 
 // usageOf returns the SecretId's counters for today, reset on a new day.
@@ -185,7 +191,7 @@ type pushTask struct {
 
 // cdnPusherV2 prefetches URLs (urls.n), one task per domain.
 func (e *Emulator) cdnPusherV2(r *request) reply {
-	order, _, _, bad := e.spend(r, quota{
+	order, groups, _, bad := e.spend(r, quota{
 		param: "urls", perCall: e.limits.PushURLsPerCall, batchCode: 23100,
 		perDay: e.limits.PushURLsPerDay, dayCode: 23101,
 		used: func(u *usage) *int { return &u.pushURLs },
@@ -194,9 +200,11 @@ func (e *Emulator) cdnPusherV2(r *request) reply {
 		return *bad
 	}
 	tasks := make([]pushTask, 0, len(order))
-	for range order {
+	for _, d := range order {
 		e.taskSeq++
-		tasks = append(tasks, pushTask{TaskID: 41772 + e.taskSeq, Date: r.now.In(beijing).Format("20060102")})
+		id := 41772 + e.taskSeq
+		tasks = append(tasks, pushTask{TaskID: id, Date: r.now.In(beijing).Format("20060102")})
+		e.recordPushes(pushTasks(strconv.Itoa(id), groups[d], r.now))
 	}
 	return ok(struct {
 		TaskIDs []pushTask `json:"task_ids"`
@@ -206,7 +214,7 @@ func (e *Emulator) cdnPusherV2(r *request) reply {
 // cdnURLPusher is the older prefetch action: one task id, and the older
 // codes 21002 (batch) and 21000 (day); it shares CdnPusherV2's quota.
 func (e *Emulator) cdnURLPusher(r *request) reply {
-	_, _, n, bad := e.spend(r, quota{
+	order, groups, n, bad := e.spend(r, quota{
 		param: "urls", perCall: e.limits.PushURLsPerCall, batchCode: 21002,
 		perDay: e.limits.PushURLsPerDay, dayCode: 21000,
 		used: func(u *usage) *int { return &u.pushURLs },
@@ -214,7 +222,11 @@ func (e *Emulator) cdnURLPusher(r *request) reply {
 	if bad != nil {
 		return *bad
 	}
-	return ok(countTask{Count: n, TaskID: e.taskID(r.now)})
+	id := e.taskID(r.now)
+	for _, d := range order {
+		e.recordPushes(pushTasks(id, groups[d], r.now))
+	}
+	return ok(countTask{Count: n, TaskID: id})
 }
 
 // getCdnRefreshLog lists purge tasks: those of taskId, or those between
@@ -327,4 +339,14 @@ func (e *Emulator) getCdnLogList(r *request) reply {
 		Now  int64      `json:"now"`
 		List []logEntry `json:"list"`
 	}{r.now.Unix(), list})
+}
+
+// pushTasks are a 2.0 prefetch's URLs as the tasks DescribePushTasks
+// lists.
+func pushTasks(id string, urls []string, now time.Time) []api3.Task {
+	out := make([]api3.Task, len(urls))
+	for i, u := range urls {
+		out[i] = api3.Task{TaskID: id, Kind: api3.TaskPush, URL: u, Area: "mainland", Status: "done", CreateTime: now}
+	}
+	return out
 }

@@ -103,9 +103,9 @@ func errReplay(now time.Time) reply {
 	return errPublic(4500, fmt.Sprintf("请求被拒绝：本次请求的 Nonce 不能与之前的重复，Timestamp 与腾讯服务器相差不能超过 2 小时。腾讯服务器 Timestamp = %d", now.Unix()))
 }
 
-// errPath answers a path other than /v2/index.php.
+// errPath answers a path other than /v2/index.php and /.
 func errPath() reply {
-	rep := errPublic(6100, "接口不存在，请确认请求路径为 /v2/index.php (no such path; API 2.0 serves /v2/index.php only)")
+	rep := errPublic(6100, "接口不存在，请确认请求路径为 /v2/index.php (no such path; API 2.0 is served at /v2/index.php, API 3.0 at /)")
 	rep.status = http.StatusNotFound
 	return rep
 }

@@ -97,11 +97,7 @@
 package fakeapi3
 
 import (
-	"bytes"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -110,6 +106,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnproxy/cdnproxy/internal/api3"
 	"github.com/cdnproxy/cdnproxy/internal/apicall"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
@@ -117,11 +114,11 @@ import (
 // The API's constants.
 const (
 	// Service is the service name of the CDN API's TC3 credential scope.
-	Service = "cdn"
+	Service = api3.Service
 	// Version is the CDN API 3.0 version.
-	Version = "2018-06-06"
+	Version = api3.Version
 	// Window is how far a signed timestamp may be from the API's clock.
-	Window = apicall.WindowV3
+	Window = api3.Window
 	// ErrorHeader asks for an error answer: its value is the code.
 	ErrorHeader = "X-Fake-Error"
 	// ErrorParam asks for an error answer too, as a JSON body member or a
@@ -267,12 +264,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // answer decides what an API call gets.
 func (s *Server) answer(req *Request, r *http.Request, ac apicall.Call) {
 	req.Status = http.StatusOK
-	req.RequestID = newUUID()
-	code, params := s.check(req, r, ac)
-	h, served := handlerFor(req.Action)
+	req.RequestID = api3.NewRequestID()
+	chk := api3.Verify(r, ac, api3.Verifier{
+		Key:   func(id string) (string, bool) { k, ok := s.cfg.Keys[id]; return k, ok },
+		Now:   s.now(),
+		Extra: ErrorParam,
+	})
+	req.Signing, req.SecretID, req.Action, req.Verified = chk.Signing, chk.SecretID, chk.Action, chk.Verified
+	code, params := chk.Code, chk.Params
+	served := api3.Handles(req.Action)
 	accepted := code == "" && served
 	if code == "" {
-		code = params.failWith
+		code = params.Extra
 		if e := r.Header.Get(ErrorHeader); e != "" {
 			code = e
 		}
@@ -285,23 +288,22 @@ func (s *Server) answer(req *Request, r *http.Request, ac apicall.Call) {
 		// Accepted: the action runs unless an error was asked for.
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := Call{Action: req.Action, Version: params.version, Host: r.Host, Signing: req.Signing,
-			SecretID: req.SecretID, Payload: params.payload}
-		_ = json.Unmarshal(params.payload, &rec.Params)
+		rec := Call{Action: req.Action, Version: chk.Version, Host: r.Host, Signing: req.Signing,
+			SecretID: req.SecretID, Payload: params.Payload}
+		_ = json.Unmarshal(params.Payload, &rec.Params)
 		if code == "" {
 			var resp any
-			var perr *paramError
-			if params.payloadErr != nil {
-				perr = params.payloadErr
-			} else {
-				resp, perr = h(s, call{params: params.action, fromForm: params.fromForm, now: s.now()})
+			perr := params.Err
+			if perr == nil {
+				resp, perr = api3.Run(&s.st, req.Action, api3.Call{Params: params.Action, FromForm: params.FromForm,
+					Now: s.now(), Strict: s.cfg.Strict})
 			}
 			if perr == nil {
-				req.Answer = successBody(resp, req.RequestID)
+				req.Answer = api3.SuccessBody(resp, req.RequestID)
 				s.st.calls = append(s.st.calls, rec)
 				return
 			}
-			code, message = perr.code, perr.message
+			code, message = perr.Code, perr.Message
 		}
 		rec.Code = code
 		s.st.calls = append(s.st.calls, rec)
@@ -310,269 +312,22 @@ func (s *Server) answer(req *Request, r *http.Request, ac apicall.Call) {
 	req.Answer = ErrorBody(code, message, req.RequestID)
 }
 
-// successBody returns {"Response":{<resp's members>,"RequestId":id}}.
-func successBody(resp any, requestID string) []byte {
-	members, err := json.Marshal(resp)
-	if err != nil || len(members) < 2 || members[0] != '{' {
-		panic(fmt.Sprintf("fakeapi3: answer %T is not an object: %v", resp, err))
-	}
-	id, _ := json.Marshal(requestID)
-	out := append([]byte(`{"Response":`), members[:len(members)-1]...)
-	if len(members) > 2 {
-		out = append(out, ',')
-	}
-	out = append(out, `"RequestId":`...)
-	out = append(out, id...)
-	return append(out, "}}"...)
-}
-
-// callParams are the parameters of a call that the fake reads.
-type callParams struct {
-	failWith string
-	version  string
-	// action is the action's parameters: a JSON body decoded with
-	// json.Number, or query or form parameters nested, without the
-	// common ones; payload is the same as JSON.
-	action   map[string]any
-	fromForm bool
-	payload  json.RawMessage
-	// payloadErr is set when the parameters cannot be read as the
-	// action's (a JSON body that is not an object, list indexes with
-	// gaps).
-	payloadErr *paramError
-}
-
-// formParams fills in p's action parameters from query or form
-// parameters.
-func (p *callParams) formParams(sp signature.Params) {
-	p.fromForm = true
-	m, err := nest(sp)
-	if err != nil {
-		p.payloadErr = &paramError{"InvalidParameter", "参数错误：" + err.Error()}
-		m = map[string]any{}
-	}
-	p.action = m
-	p.payload, _ = json.Marshal(m)
-}
-
-// jsonParams fills in p's action parameters from a JSON body.
-func (p *callParams) jsonParams(body []byte) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return err
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	p.failWith, _ = m[ErrorParam].(string)
-	delete(m, ErrorParam)
-	p.action = m
-	p.payload = json.RawMessage(body)
-	return nil
-}
-
-// check verifies the call's signature, version and action, filling in
-// req. It returns the error code of a failed check, or "".
-func (s *Server) check(req *Request, r *http.Request, ac apicall.Call) (string, callParams) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return "UnsupportedProtocol", callParams{}
-	}
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, signature.TC3Algorithm) {
-		req.Signing = "TC3"
-		return s.checkTC3(req, r, auth, ac)
-	}
-	if r.Method == http.MethodPost && ac.MediaType != "application/x-www-form-urlencoded" {
-		// A JSON (or any other) body is read only with a TC3 signature.
-		return "AuthFailure.InvalidAuthorization", callParams{}
-	}
-	req.Signing = "v1"
-	return s.checkV1(req, r, ac)
-}
-
-// checkTC3 checks a TC3-HMAC-SHA256 call.
-func (s *Server) checkTC3(req *Request, r *http.Request, authorization string, ac apicall.Call) (string, callParams) {
-	req.Action = r.Header.Get("X-TC-Action")
-	auth, err := signature.ParseTC3Authorization(authorization)
-	if err != nil {
-		return "AuthFailure.InvalidAuthorization", callParams{}
-	}
-	req.SecretID = auth.SecretID
-	var params callParams
-	switch {
-	case r.Method == http.MethodGet:
-		q, err := signature.Parse(r.URL.RawQuery)
-		if err != nil {
-			return "InvalidParameter", params
-		}
-		params.failWith, _ = q.Get(ErrorParam)
-		params.formParams(q)
-	case ac.MediaType == "application/json":
-		if err := params.jsonParams(ac.Body); err != nil {
-			return "InvalidParameter", params
-		}
-	default:
-		return "InvalidParameter", params
-	}
-	key, ok := s.cfg.Keys[auth.SecretID]
-	if !ok {
-		return "AuthFailure.SecretIdNotFound", params
-	}
-	tsText := r.Header.Get("X-TC-Timestamp")
-	if code := s.checkTimestamp(tsText); code != "" {
-		return code, params
-	}
-	ts, _ := strconv.ParseInt(tsText, 10, 64)
-	if auth.Service != Service {
-		return "AuthFailure.SignatureFailure", params
-	}
-	tr := signature.TC3Request{
-		Method:          r.Method,
-		SignedHeaders:   auth.SignedHeaders,
-		Service:         Service,
-		Timestamp:       ts,
-		UnsignedPayload: r.Header.Get("X-TC-Content-SHA256") == "UNSIGNED-PAYLOAD",
-	}
-	if r.Method == http.MethodGet {
-		tr.Query = r.URL.RawQuery
-	} else {
-		tr.Payload = ac.Body
-	}
-	for _, name := range auth.SignedHeaders {
-		if name == "host" {
-			tr.Headers = append(tr.Headers, signature.Header{Name: name, Value: r.Host})
-			continue
-		}
-		// Every value: a header sent twice makes VerifyTC3 refuse.
-		for _, v := range r.Header.Values(name) {
-			tr.Headers = append(tr.Headers, signature.Header{Name: name, Value: v})
-		}
-	}
-	if !signature.VerifyTC3(key, auth, tr) {
-		return "AuthFailure.SignatureFailure", params
-	}
-	req.Verified = true
-	params.version = r.Header.Get("X-TC-Version")
-	switch v := params.version; {
-	case v == "":
-		return "MissingParameter", params
-	case v != Version:
-		return "NoSuchVersion", params
-	}
-	return "", params
-}
-
-// checkV1 checks a signature v1 call.
-func (s *Server) checkV1(req *Request, r *http.Request, ac apicall.Call) (string, callParams) {
-	p, err := signature.Parse(ac.Params)
-	if err != nil {
-		return "InvalidParameter", callParams{}
-	}
-	var params callParams
-	params.failWith, _ = p.Get(ErrorParam)
-	params.formParams(p)
-	req.Action, _ = p.Get("Action")
-	req.SecretID, _ = p.Get("SecretId")
-	if _, ok := p.Get("Signature"); !ok || req.SecretID == "" {
-		return "AuthFailure.InvalidAuthorization", params
-	}
-	key, ok := s.cfg.Keys[req.SecretID]
-	if !ok {
-		return "AuthFailure.SecretIdNotFound", params
-	}
-	tsText, _ := p.Get("Timestamp")
-	if code := s.checkTimestamp(tsText); code != "" {
-		return code, params
-	}
-	if !signature.NewKey(key).Verify(r.Method, r.Host, "/", p) {
-		return "AuthFailure.SignatureFailure", params
-	}
-	req.Verified = true
-	params.version, _ = p.Get("Version")
-	switch v, ok := p.Get("Version"); {
-	case !ok:
-		return "MissingParameter", params
-	case v != Version:
-		return "NoSuchVersion", params
-	}
-	return "", params
-}
-
-// checkTimestamp checks a signed timestamp against the fake's clock and
-// returns the API's error code for it, or "".
-func (s *Server) checkTimestamp(ts string) string {
-	switch err := apicall.CheckTimestamp(ts, s.now(), Window); {
-	case errors.Is(err, apicall.ErrExpired):
-		return "AuthFailure.SignatureExpire"
-	case err != nil:
-		return "MissingParameter"
-	}
-	return ""
-}
-
-// maxBody is the largest body the fake reads: API 3.0's limit for a call
-// signed with TC3.
-const maxBody = 10 << 20
+// maxBody is the largest body the fake reads.
+const maxBody = api3.MaxBody
 
 // TaskID is the TaskId of every purge and push answer when
 // Config.Strict is false.
-const TaskID = "1700000000-fake3task"
+const TaskID = api3.FixedTaskID
 
 // ErrorBody returns an API 3.0 error body, exactly as the fake sends it:
 //
 //	{"Response":{"Error":{"Code":code,"Message":message},"RequestId":requestID}}
 func ErrorBody(code, message, requestID string) []byte {
-	var b struct {
-		Response struct {
-			Error struct {
-				Code    string `json:"Code"`
-				Message string `json:"Message"`
-			} `json:"Error"`
-			RequestID string `json:"RequestId"`
-		} `json:"Response"`
-	}
-	b.Response.Error.Code, b.Response.Error.Message, b.Response.RequestID = code, message, requestID
-	out, err := json.Marshal(b)
-	if err != nil {
-		panic("fakeapi3: " + err.Error())
-	}
-	return out
-}
-
-// messages are the API's Chinese messages for the codes the fake answers
-// by itself and a few others.
-var messages = map[string]string{
-	"AuthFailure.InvalidAuthorization":             "请求头部的 Authorization 不符合腾讯云标准。",
-	"AuthFailure.SecretIdNotFound":                 "密钥不存在，请在控制台检查密钥是否已被删除或者禁用。",
-	"AuthFailure.SignatureExpire":                  "签名过期。Timestamp 和服务器时间相差不得超过五分钟。",
-	"AuthFailure.SignatureFailure":                 "请求签名验证失败，请检查您的签名计算是否正确。",
-	"InvalidAction":                                "接口不存在。",
-	"MissingParameter":                             "缺少参数错误。",
-	"NoSuchVersion":                                "接口版本不存在。",
-	"LimitExceeded.CdnPurgeUrlExceedDayLimit":      "刷新的Url数量超过每日限额。",
-	"RequestLimitExceeded":                         "请求的次数超过了频率限制。",
-	"ResourceInUse.CdnOpInProgress":                "域名操作过于频繁，请稍后重试。",
-	"ResourceNotFound.CdnHostNotExists":            "未查询到该域名，请确认域名是否正确。",
-	"UnauthorizedOperation.CdnAccountUnauthorized": "子账号未配置cam策略。",
+	return api3.ErrorBody(code, message, requestID)
 }
 
 // Message returns the fake's Chinese message for a code.
-func Message(code string) string {
-	if m, ok := messages[code]; ok {
-		return m
-	}
-	return fmt.Sprintf("操作失败（%s），请稍后重试或联系腾讯云客服。", code)
-}
-
-// newUUID returns a random version-4 UUID, as the API's RequestIds are.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func Message(code string) string { return api3.Message(code) }
 
 // SignTC3 signs req as a TC3 client would: it sets X-TC-Timestamp to ts
 // and Authorization to a TC3-HMAC-SHA256 signature with id and key over

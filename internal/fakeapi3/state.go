@@ -5,57 +5,42 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/internal/api3"
 )
 
-// TimeLayout is how the API writes and reads times ("2018-08-08 00:00:00"),
-// always in China Standard Time (UTC+8).
-const TimeLayout = "2006-01-02 15:04:05"
+// Aliases of the shared API 3.0 model (internal/api3), under the names
+// the fake's tests use.
+type (
+	// Origin is a domain's origin configuration.
+	Origin = api3.Origin
+	// Domain is one acceleration domain of the fake's account. Zero
+	// fields are filled in when the domain is added: ResourceID
+	// "cdn-fake<n>", Cname "<Domain>.cdn.dnsv1.com", Status online,
+	// ServiceType web, Area mainland, Origin one "origin.<Domain>" of
+	// type domain pulled over http, CreateTime and UpdateTime the fake's
+	// clock.
+	Domain = api3.Domain
+	// Quota is a daily quota of one kind in one area.
+	Quota = api3.Quota
+	// Task is one URL or directory of a purge or push call.
+	Task = api3.Task
+)
 
-// cst is UTC+8, the zone of every time the API writes or reads.
-var cst = time.FixedZone("CST", 8*60*60)
-
-// formatTime writes t as the API does.
-func formatTime(t time.Time) string { return t.In(cst).Format(TimeLayout) }
-
-// Domain statuses.
+// Constants of the shared model, under the names the fake's tests use.
 const (
-	StatusOnline     = "online"
-	StatusOffline    = "offline"
-	StatusProcessing = "processing"
+	TimeLayout       = api3.TimeLayout
+	StatusOnline     = api3.StatusOnline
+	StatusOffline    = api3.StatusOffline
+	StatusProcessing = api3.StatusProcessing
+	AppID            = api3.AppID
+	QuotaURLPurge    = api3.QuotaURLPurge
+	QuotaPathPurge   = api3.QuotaPathPurge
+	QuotaURLPush     = api3.QuotaURLPush
+	TaskURLPurge     = api3.TaskURLPurge
+	TaskPathPurge    = api3.TaskPathPurge
+	TaskPush         = api3.TaskPush
 )
-
-// AppID is the AppId of every domain the fake reports.
-const AppID = 1250000000
-
-// Origin is a domain's origin configuration, with the names of the API's
-// Origin structure.
-type Origin struct {
-	Origins            []string `json:"Origins"`
-	OriginType         string   `json:"OriginType"`
-	ServerName         string   `json:"ServerName"`
-	OriginPullProtocol string   `json:"OriginPullProtocol"`
-	BackupOrigins      []string `json:"BackupOrigins"`
-	BackupOriginType   string   `json:"BackupOriginType"`
-	BackupServerName   string   `json:"BackupServerName"`
-}
-
-// Domain is one acceleration domain of the fake's account. Zero fields
-// are filled in when the domain is added: ResourceID "cdn-fake<n>", Cname
-// "<Domain>.cdn.dnsv1.com", Status online, ServiceType web, Area
-// mainland, Origin one "origin.<Domain>" of type domain pulled over http,
-// CreateTime and UpdateTime the fake's clock.
-type Domain struct {
-	ResourceID  string
-	Domain      string
-	Cname       string
-	Status      string // StatusOnline, StatusOffline or StatusProcessing
-	ServiceType string // web, download, media, hybrid or dynamic
-	ProjectID   int64
-	Area        string // mainland, overseas or global
-	Origin      Origin
-	CreateTime  time.Time
-	UpdateTime  time.Time
-}
 
 // DefaultDomain returns the one domain a fake has when Config.Domains is
 // nil: www.example.com, online, ResourceId cdn-fake0001, created at Unix
@@ -79,53 +64,16 @@ func NumberedDomains(n int) []Domain {
 	return ds
 }
 
-// Quota kinds, named as DescribePurgeQuota and DescribePushQuota name them.
-const (
-	QuotaURLPurge  = "UrlPurge"
-	QuotaPathPurge = "PathPurge"
-	QuotaURLPush   = "UrlPush"
-)
-
-// Quota is a daily quota of one kind in one area: at most Batch URLs per
-// call, Total per day, Available left today.
-type Quota struct {
-	Batch     int64  `json:"Batch"`
-	Total     int64  `json:"Total"`
-	Available int64  `json:"Available"`
-	Area      string `json:"Area"`
-}
-
-// quotaAreas are the areas quotas are kept for.
-var quotaAreas = []string{"mainland", "overseas"}
-
-// defaultQuotas are the API's documented limits per area
-// (https://tencentcloud.com/document/api/228/33601, 33602, 33600).
+// defaultQuotas are the API's documented limits per area.
 func defaultQuotas() map[string][]Quota {
 	q := map[string][]Quota{}
-	for kind, bt := range map[string][2]int64{QuotaURLPurge: {1000, 10000}, QuotaPathPurge: {500, 100}, QuotaURLPush: {500, 1000}} {
-		for _, area := range quotaAreas {
-			q[kind] = append(q[kind], Quota{Batch: bt[0], Total: bt[1], Available: bt[1], Area: area})
+	for _, kind := range []string{QuotaURLPurge, QuotaPathPurge, QuotaURLPush} {
+		for _, area := range api3.QuotaAreas {
+			q[kind] = append(q[kind], Quota{Batch: api3.DefaultBatch[kind], Total: api3.DefaultTotal[kind],
+				Available: api3.DefaultTotal[kind], Area: area})
 		}
 	}
 	return q
-}
-
-// Task kinds.
-const (
-	TaskURLPurge  = "url"
-	TaskPathPurge = "path"
-	TaskPush      = "push"
-)
-
-// Task is one URL or directory of a purge or push call.
-type Task struct {
-	TaskID     string
-	Kind       string // TaskURLPurge, TaskPathPurge or TaskPush
-	URL        string
-	FlushType  string // flush or delete, for a directory purge
-	Area       string
-	Status     string // done: the fake completes tasks at once
-	CreateTime time.Time
 }
 
 // Call is a call the fake accepted: its signature and version checked out
@@ -150,7 +98,8 @@ type Call struct {
 }
 
 // state is the fake's account: domains, tasks, quotas and calls. The
-// Server's mutex guards it.
+// Server's mutex guards it. It is the api3.Account the actions run
+// against.
 type state struct {
 	domains []*Domain
 	tasks   []Task
@@ -200,8 +149,7 @@ func (st *state) add(d Domain, now time.Time) (Domain, error) {
 	if len(d.Origin.Origins) == 0 {
 		d.Origin = Origin{Origins: []string{"origin." + d.Domain}, OriginType: "domain", OriginPullProtocol: "http"}
 	}
-	d.Origin.Origins = slices.Clone(d.Origin.Origins)
-	d.Origin.BackupOrigins = slices.Clone(d.Origin.BackupOrigins)
+	d = d.Clone()
 	if d.CreateTime.IsZero() {
 		d.CreateTime = now
 	}
@@ -242,12 +190,7 @@ func (s *Server) Domains() []Domain {
 	return out
 }
 
-func cloneDomain(d *Domain) Domain {
-	c := *d
-	c.Origin.Origins = slices.Clone(d.Origin.Origins)
-	c.Origin.BackupOrigins = slices.Clone(d.Origin.BackupOrigins)
-	return c
-}
+func cloneDomain(d *Domain) Domain { return d.Clone() }
 
 // SetDomainStatus sets a domain's status (StatusProcessing, say, to test
 // ResourceInUse.CdnOpInProgress) and reports whether the domain exists.
@@ -302,3 +245,68 @@ func (s *Server) Calls() []Call {
 	defer s.mu.Unlock()
 	return slices.Clone(s.st.calls)
 }
+
+// The api3.Account methods: the actions' view of the state.
+
+// Domains returns every domain, in the order added.
+func (st *state) Domains() []Domain {
+	out := make([]Domain, len(st.domains))
+	for i, d := range st.domains {
+		out[i] = cloneDomain(d)
+	}
+	return out
+}
+
+// Domain returns the domain of that name.
+func (st *state) Domain(name string) (Domain, bool) {
+	if d := st.find(name); d != nil {
+		return cloneDomain(d), true
+	}
+	return Domain{}, false
+}
+
+// AddDomain adds a domain as AddCdnDomain asks.
+func (st *state) AddDomain(d Domain) *api3.Error {
+	if _, err := st.add(d, d.CreateTime); err != nil {
+		return &api3.Error{Code: "InternalError", Message: err.Error()}
+	}
+	return nil
+}
+
+// SetStatus changes a domain's status at once.
+func (st *state) SetStatus(name, status string, now time.Time) {
+	if d := st.find(name); d != nil {
+		d.Status, d.UpdateTime = status, now
+	}
+}
+
+// DeleteDomain removes a domain.
+func (st *state) DeleteDomain(name string) {
+	st.domains = slices.DeleteFunc(st.domains, func(d *Domain) bool { return d.Domain == name })
+}
+
+// Quotas returns the quotas of a kind.
+func (st *state) Quotas(kind string) []Quota { return slices.Clone(st.quotas[kind]) }
+
+// Spend takes URLs from the quotas of a kind.
+func (st *state) Spend(kind string, byArea map[string]int64) {
+	qs := st.quotas[kind]
+	for i := range qs {
+		qs[i].Available -= byArea[qs[i].Area]
+	}
+}
+
+// NewTaskID returns the next TaskId.
+func (st *state) NewTaskID(now time.Time) string {
+	st.taskSeq++
+	return fmt.Sprintf("%d-fake%04d", now.Unix(), st.taskSeq)
+}
+
+// AddTasks records tasks.
+func (st *state) AddTasks(tasks []Task) { st.tasks = append(st.tasks, tasks...) }
+
+// Tasks returns every task, oldest first.
+func (st *state) Tasks() []Task { return slices.Clone(st.tasks) }
+
+// Actions lists the actions the fake serves (those of internal/api3).
+func Actions() []string { return api3.Actions() }

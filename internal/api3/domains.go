@@ -1,4 +1,4 @@
-package fakeapi3
+package api3
 
 import (
 	"fmt"
@@ -26,8 +26,8 @@ type briefDomain struct {
 	Product     string `json:"Product"`
 }
 
-func brief(d *Domain) briefDomain {
-	c := cloneDomain(d)
+func brief(d Domain) briefDomain {
+	c := d.Clone()
 	return briefDomain{ResourceID: c.ResourceID, AppID: AppID, Domain: c.Domain, Cname: c.Cname, Status: c.Status,
 		ProjectID: c.ProjectID, ServiceType: c.ServiceType, CreateTime: formatTime(c.CreateTime),
 		UpdateTime: formatTime(c.UpdateTime), Origin: c.Origin, Disable: "normal", Area: c.Area, Readonly: "normal", Product: "cdn"}
@@ -67,7 +67,7 @@ type detailDomain struct {
 	Ipv6Access     switchConfig `json:"Ipv6Access"`
 }
 
-func detail(d *Domain) detailDomain {
+func detail(d Domain) detailDomain {
 	dd := detailDomain{briefDomain: brief(d)}
 	sc := &dd.Cache.SimpleCache
 	sc.CacheRules = []cacheRule{{CacheType: "all", CacheContents: []string{"*"}, CacheTime: 2592000}}
@@ -93,7 +93,7 @@ var listMembers = []member{{name: "Offset", kind: kInt}, {name: "Limit", kind: k
 var filterNames = []string{"domain", "resourceId", "status", "serviceType", "projectId", "origin"}
 
 // match reports whether d passes f.
-func (f domainFilter) match(d *Domain) bool {
+func (f domainFilter) match(d Domain) bool {
 	var fields []string
 	switch f.Name {
 	case "domain":
@@ -120,13 +120,13 @@ func (f domainFilter) match(d *Domain) bool {
 }
 
 // listDomains answers DescribeDomains and DescribeDomainsConfig.
-func (s *Server) listDomains(c call, members []member, maxLimit int64) ([]*Domain, int64, *paramError) {
+func listDomains(a Account, c Call, members []member, maxLimit int64) ([]Domain, int64, *Error) {
 	var req struct {
 		Offset  int64
 		Limit   *int64
 		Filters []domainFilter
 	}
-	if err := decode(c.params, members, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, members, c.FromForm, &req); err != nil {
 		return nil, 0, err
 	}
 	limit, err := limits(req.Offset, req.Limit, 100, maxLimit)
@@ -144,9 +144,9 @@ func (s *Server) listDomains(c call, members []member, maxLimit int64) ([]*Domai
 			return nil, 0, paramErr(name+".Fuzzy", "仅用于 domain、origin，且只能有一个值")
 		}
 	}
-	var out []*Domain
+	var out []Domain
 next:
-	for _, d := range s.st.domains {
+	for _, d := range a.Domains() {
 		for _, f := range req.Filters {
 			if !f.match(d) {
 				continue next
@@ -157,8 +157,8 @@ next:
 	return page(out, req.Offset, limit), int64(len(out)), nil
 }
 
-func (s *Server) describeDomains(c call) (any, *paramError) {
-	ds, total, err := s.listDomains(c, listMembers, 1000)
+func describeDomains(a Account, c Call) (any, *Error) {
+	ds, total, err := listDomains(a, c, listMembers, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +172,10 @@ func (s *Server) describeDomains(c call) (any, *paramError) {
 	}{out, total}, nil
 }
 
-func (s *Server) describeDomainsConfig(c call) (any, *paramError) {
+func describeDomainsConfig(a Account, c Call) (any, *Error) {
 	members := append(slices.Clone(listMembers), member{name: "Sort", kind: kObject,
 		members: []member{{name: "Key", kind: kString}, {name: "Sequence", kind: kString}}})
-	ds, total, err := s.listDomains(c, members, 100)
+	ds, total, err := listDomains(a, c, members, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -193,57 +193,57 @@ func (s *Server) describeDomainsConfig(c call) (any, *paramError) {
 
 // target reads the Domain parameter of Start/Stop/DeleteCdnDomain and
 // finds the domain.
-func (s *Server) target(c call) (*Domain, *paramError) {
+func target(a Account, c Call) (Domain, *Error) {
 	var req struct{ Domain string }
-	if err := decode(c.params, []member{{name: "Domain", kind: kString, required: true}}, c.fromForm, &req); err != nil {
-		return nil, err
+	if err := decode(c.Params, []member{{name: "Domain", kind: kString, required: true}}, c.FromForm, &req); err != nil {
+		return Domain{}, err
 	}
-	d := s.st.find(req.Domain)
+	d, found := a.Domain(strings.ToLower(req.Domain))
 	switch {
-	case d == nil:
-		return nil, &paramError{"ResourceNotFound.CdnHostNotExists", "未查询到该域名，请确认域名是否正确：" + req.Domain}
+	case !found:
+		return d, notFound(req.Domain)
 	case d.Status == StatusProcessing:
-		return nil, &paramError{"ResourceInUse.CdnOpInProgress", "域名正在部署中，请稍后重试：" + req.Domain}
+		return d, &Error{"ResourceInUse.CdnOpInProgress", "域名正在部署中，请稍后重试：" + req.Domain}
 	}
 	return d, nil
 }
 
 // invalidStatus is the answer to starting an online or stopping an
 // offline domain.
-func invalidStatus(d *Domain) *paramError {
-	return &paramError{"InvalidParameter.CdnHostInvalidStatus", "域名状态不合法：" + d.Domain + " 为 " + d.Status}
+func invalidStatus(d Domain) *Error {
+	return &Error{"InvalidParameter.CdnHostInvalidStatus", "域名状态不合法：" + d.Domain + " 为 " + d.Status}
 }
 
 // turn moves the target domain from one status to another.
-func (s *Server) turn(c call, from, to string) (any, *paramError) {
-	d, err := s.target(c)
+func turn(a Account, c Call, from, to string) (any, *Error) {
+	d, err := target(a, c)
 	if err != nil {
 		return nil, err
 	}
 	if d.Status != from {
 		return nil, invalidStatus(d)
 	}
-	d.Status, d.UpdateTime = to, c.now
+	a.SetStatus(d.Domain, to, c.Now)
 	return struct{}{}, nil
 }
 
-func (s *Server) startCdnDomain(c call) (any, *paramError) {
-	return s.turn(c, StatusOffline, StatusOnline)
+func startCdnDomain(a Account, c Call) (any, *Error) {
+	return turn(a, c, StatusOffline, StatusOnline)
 }
 
-func (s *Server) stopCdnDomain(c call) (any, *paramError) {
-	return s.turn(c, StatusOnline, StatusOffline)
+func stopCdnDomain(a Account, c Call) (any, *Error) {
+	return turn(a, c, StatusOnline, StatusOffline)
 }
 
-func (s *Server) deleteCdnDomain(c call) (any, *paramError) {
-	d, err := s.target(c)
+func deleteCdnDomain(a Account, c Call) (any, *Error) {
+	d, err := target(a, c)
 	if err != nil {
 		return nil, err
 	}
 	if d.Status != StatusOffline {
-		return nil, &paramError{"ResourceUnavailable.CdnHostIsNotOffline", "域名须先停用再删除：" + d.Domain}
+		return nil, &Error{"ResourceUnavailable.CdnHostIsNotOffline", "域名须先停用再删除：" + d.Domain}
 	}
-	s.st.domains = slices.DeleteFunc(s.st.domains, func(e *Domain) bool { return e == d })
+	a.DeleteDomain(d.Domain)
 	return struct{}{}, nil
 }
 
@@ -291,7 +291,7 @@ func validHost(name string) bool {
 	return true
 }
 
-func (s *Server) addCdnDomain(c call) (any, *paramError) {
+func addCdnDomain(a Account, c Call) (any, *Error) {
 	var req struct {
 		Domain      string
 		ServiceType string
@@ -299,26 +299,27 @@ func (s *Server) addCdnDomain(c call) (any, *paramError) {
 		ProjectID   int64 `json:"ProjectId"`
 		Area        string
 	}
-	if err := decode(c.params, addMembers(), c.fromForm, &req); err != nil {
+	if err := decode(c.Params, addMembers(), c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	switch {
 	case !validHost(req.Domain):
-		return nil, &paramError{"InvalidParameter.CdnHostInvalidParam", "域名格式不合法：" + req.Domain}
+		return nil, &Error{"InvalidParameter.CdnHostInvalidParam", "域名格式不合法：" + req.Domain}
 	case !slices.Contains([]string{"web", "download", "media", "hybrid", "dynamic"}, req.ServiceType):
-		return nil, &paramError{"InvalidParameter.CdnInvalidParamServiceType", "ServiceType 不合法：" + req.ServiceType}
+		return nil, &Error{"InvalidParameter.CdnInvalidParamServiceType", "ServiceType 不合法：" + req.ServiceType}
 	case len(req.Origin.Origins) == 0:
 		return nil, paramErr("Origin.Origins", "不能为空")
 	}
 	if err := oneOf("Area", req.Area, "mainland", "overseas", "global"); err != nil {
 		return nil, err
 	}
-	if s.st.find(req.Domain) != nil {
-		return nil, &paramError{"ResourceInUse.CdnHostExists", "域名已存在：" + req.Domain}
+	req.Domain = strings.ToLower(req.Domain)
+	if _, taken := a.Domain(req.Domain); taken {
+		return nil, &Error{"ResourceInUse.CdnHostExists", "域名已存在：" + req.Domain}
 	}
-	if _, err := s.st.add(Domain{Domain: req.Domain, ServiceType: req.ServiceType, Origin: req.Origin,
-		ProjectID: req.ProjectID, Area: req.Area, CreateTime: c.now}, c.now); err != nil {
-		return nil, &paramError{"InternalError", err.Error()}
+	if err := a.AddDomain(Domain{Domain: req.Domain, ServiceType: req.ServiceType, Origin: req.Origin,
+		ProjectID: req.ProjectID, Area: req.Area, CreateTime: c.Now}); err != nil {
+		return nil, err
 	}
 	return struct{}{}, nil
 }
@@ -334,7 +335,7 @@ type domainLog struct {
 	LogName   string `json:"LogName"`
 }
 
-func (s *Server) describeCdnDomainLogs(c call) (any, *paramError) {
+func describeCdnDomainLogs(a Account, c Call) (any, *Error) {
 	var req struct {
 		Domain, StartTime, EndTime, Area, LogType string
 		Offset                                    int64
@@ -343,7 +344,7 @@ func (s *Server) describeCdnDomainLogs(c call) (any, *paramError) {
 	members := []member{{name: "Domain", kind: kString, required: true}, {name: "StartTime", kind: kString, required: true},
 		{name: "EndTime", kind: kString, required: true}, {name: "Offset", kind: kInt}, {name: "Limit", kind: kInt},
 		{name: "Area", kind: kString}, {name: "LogType", kind: kString}}
-	if err := decode(c.params, members, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, members, c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	from, to, err := parseRange(req.StartTime, req.EndTime)
@@ -351,7 +352,7 @@ func (s *Server) describeCdnDomainLogs(c call) (any, *paramError) {
 		return nil, err
 	}
 	if to.Sub(from) > 30*24*time.Hour {
-		return nil, &paramError{"InvalidParameter.CdnStatInvalidDate", "日期参数错误：时间跨度不能超过 30 天。"}
+		return nil, &Error{"InvalidParameter.CdnStatInvalidDate", "日期参数错误：时间跨度不能超过 30 天。"}
 	}
 	if err := oneOf("Area", req.Area, "mainland", "overseas"); err != nil {
 		return nil, err
@@ -363,9 +364,9 @@ func (s *Server) describeCdnDomainLogs(c call) (any, *paramError) {
 	if err != nil {
 		return nil, err
 	}
-	d := s.st.find(req.Domain)
-	if d == nil {
-		return nil, &paramError{"ResourceNotFound.CdnHostNotExists", "未查询到该域名，请确认域名是否正确：" + req.Domain}
+	d, found := a.Domain(strings.ToLower(req.Domain))
+	if !found {
+		return nil, notFound(req.Domain)
 	}
 	area := req.Area
 	if area == "" {
@@ -376,7 +377,7 @@ func (s *Server) describeCdnDomainLogs(c call) (any, *paramError) {
 	}
 	var logs []domainLog
 	for t := from.Truncate(time.Hour); !t.After(to); t = t.Add(time.Hour) {
-		hour := t.In(cst)
+		hour := t.In(CST)
 		name := hour.Format("2006010215") + "-" + d.Domain
 		logs = append(logs, domainLog{StartTime: formatTime(hour), EndTime: formatTime(hour.Add(time.Hour - time.Second)),
 			LogPath: "https://log-download.cdn.fake/" + hour.Format("20060102") + "/" + name + ".gz", Area: area, LogName: name})
@@ -421,13 +422,13 @@ type resourceData struct {
 // China Standard Time.
 func floor(t time.Time, step time.Duration) time.Time {
 	if step == 24*time.Hour {
-		t = t.In(cst)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+		t = t.In(CST)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, CST)
 	}
 	return t.Truncate(step)
 }
 
-func (s *Server) describeCdnData(c call) (any, *paramError) {
+func describeCdnData(a Account, c Call) (any, *Error) {
 	var req struct {
 		StartTime, EndTime, Metric, Interval string
 		Domains                              []string
@@ -439,7 +440,7 @@ func (s *Server) describeCdnData(c call) (any, *paramError) {
 		{name: "District", kind: kInt}, {name: "Protocol", kind: kString}, {name: "DataSource", kind: kString},
 		{name: "IpProtocol", kind: kString}, {name: "Area", kind: kString}, {name: "AreaType", kind: kString},
 		{name: "Product", kind: kString}, {name: "TimeZone", kind: kString}}
-	if err := decode(c.params, members, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, members, c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	from, to, err := parseRange(req.StartTime, req.EndTime)
@@ -448,20 +449,20 @@ func (s *Server) describeCdnData(c call) (any, *paramError) {
 	}
 	how, ok := statMetrics[req.Metric]
 	if !ok {
-		return nil, &paramError{"InvalidParameter.CdnStatInvalidMetric", "Metric 不合法：" + req.Metric}
+		return nil, &Error{"InvalidParameter.CdnStatInvalidMetric", "Metric 不合法：" + req.Metric}
 	}
 	if req.Interval == "" {
 		req.Interval = "5min"
 	}
 	step, ok := intervals[req.Interval]
 	if !ok {
-		return nil, &paramError{"InvalidParameter.CdnInvalidParamInterval", "Interval 不合法：" + req.Interval}
+		return nil, &Error{"InvalidParameter.CdnInvalidParamInterval", "Interval 不合法：" + req.Interval}
 	}
 	if len(req.Domains) > 30 {
-		return nil, &paramError{"InvalidParameter.CdnStatTooManyDomains", "Domains 最多 30 个。"}
+		return nil, &Error{"InvalidParameter.CdnStatTooManyDomains", "Domains 最多 30 个。"}
 	}
 	if to.Sub(from)/step > 10000 {
-		return nil, &paramError{"InvalidParameter.CdnStatInvalidDate", "日期参数错误：时间跨度对该粒度过大。"}
+		return nil, &Error{"InvalidParameter.CdnStatInvalidDate", "日期参数错误：时间跨度对该粒度过大。"}
 	}
 	resources := []string{"multiDomains"}
 	switch {
@@ -492,4 +493,9 @@ func (s *Server) describeCdnData(c call) (any, *paramError) {
 		Interval string         `json:"Interval"`
 		Data     []resourceData `json:"Data"`
 	}{req.Interval, out}, nil
+}
+
+// notFound is the answer about a domain the account does not have.
+func notFound(name string) *Error {
+	return &Error{"ResourceNotFound.CdnHostNotExists", "未查询到该域名，请确认域名是否正确：" + name}
 }

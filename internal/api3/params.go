@@ -1,4 +1,4 @@
-package fakeapi3
+package api3
 
 import (
 	"encoding/json"
@@ -11,20 +11,20 @@ import (
 )
 
 // commonParams are the v1 and GET parameters that belong to the call, not
-// to the action, plus the fake's own ErrorParam.
+// to the action.
 var commonParams = map[string]bool{
 	"Action": true, "Version": true, "Timestamp": true, "Nonce": true, "SecretId": true,
 	"Signature": true, "SignatureMethod": true, "Region": true, "Token": true, "Language": true,
-	"RequestClient": true, ErrorParam: true,
+	"RequestClient": true,
 }
 
 // nest turns flattened parameters (Urls.0, Filters.0.Value.1) into the
 // JSON-like value they stand for: maps, and []any where every key of a
-// level is an index 0…n-1. Common parameters are left out.
-func nest(p signature.Params) (map[string]any, error) {
+// level is an index 0…n-1. Common parameters and extra are left out.
+func nest(p signature.Params, extra string) (map[string]any, error) {
 	root := map[string]any{}
 	for _, kv := range p {
-		if commonParams[kv.Name] {
+		if commonParams[kv.Name] || kv.Name == extra {
 			continue
 		}
 		parts := strings.Split(kv.Name, ".")
@@ -118,20 +118,16 @@ type member struct {
 	members  []member // of a kObject or kObjects
 }
 
-// paramError is a parameter check's failure: the code and a message that
-// names the parameter.
-type paramError struct{ code, message string }
-
-func missing(name string) *paramError {
-	return &paramError{"MissingParameter", fmt.Sprintf("缺少参数错误：%s 是必填参数。", name)}
+func missing(name string) *Error {
+	return &Error{"MissingParameter", fmt.Sprintf("缺少参数错误：%s 是必填参数。", name)}
 }
 
-func badType(name string, k kind) *paramError {
-	return &paramError{"InvalidParameter", fmt.Sprintf("参数错误：%s 的类型应为 %s。", name, kindNames[k])}
+func badType(name string, k kind) *Error {
+	return &Error{"InvalidParameter", fmt.Sprintf("参数错误：%s 的类型应为 %s。", name, kindNames[k])}
 }
 
-func badValue(code, name, why string) *paramError {
-	return &paramError{code, fmt.Sprintf("参数取值错误：%s %s。", name, why)}
+func badValue(code, name, why string) *Error {
+	return &Error{code, fmt.Sprintf("参数取值错误：%s %s。", name, why)}
 }
 
 // check checks obj against members and normalises it in place: numbers
@@ -139,7 +135,7 @@ func badValue(code, name, why string) *paramError {
 // query), strings become the numbers and booleans they spell. An unknown
 // member is UnknownParameter, a missing required one MissingParameter, a
 // wrong type InvalidParameter.
-func check(obj map[string]any, members []member, prefix string, fromForm bool) *paramError {
+func check(obj map[string]any, members []member, prefix string, fromForm bool) *Error {
 	known := make(map[string]bool, len(members))
 	for _, m := range members {
 		known[m.name] = true
@@ -151,7 +147,7 @@ func check(obj map[string]any, members []member, prefix string, fromForm bool) *
 	sort.Strings(names)
 	for _, name := range names {
 		if !known[name] {
-			return &paramError{"UnknownParameter", fmt.Sprintf("未知参数错误：%s%s。", prefix, name)}
+			return &Error{"UnknownParameter", fmt.Sprintf("未知参数错误：%s%s。", prefix, name)}
 		}
 	}
 	for _, m := range members {
@@ -172,7 +168,7 @@ func check(obj map[string]any, members []member, prefix string, fromForm bool) *
 	return nil
 }
 
-func checkValue(v any, m member, name string, fromForm bool) (any, *paramError) {
+func checkValue(v any, m member, name string, fromForm bool) (any, *Error) {
 	switch m.kind {
 	case kAny:
 		return v, nil
@@ -246,7 +242,7 @@ func checkValue(v any, m member, name string, fromForm bool) (any, *paramError) 
 
 // decode checks params against members and fills dst, a pointer to the
 // action's request struct whose fields carry the members' names.
-func decode(params map[string]any, members []member, fromForm bool, dst any) *paramError {
+func decode(params map[string]any, members []member, fromForm bool, dst any) *Error {
 	if err := check(params, members, "", fromForm); err != nil {
 		return err
 	}
@@ -255,7 +251,7 @@ func decode(params map[string]any, members []member, fromForm bool, dst any) *pa
 		err = json.Unmarshal(raw, dst)
 	}
 	if err != nil {
-		return &paramError{"InvalidParameter", "参数错误：" + err.Error()}
+		return &Error{"InvalidParameter", "参数错误：" + err.Error()}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package fakeapi3
+package api3
 
 import (
 	"fmt"
@@ -7,41 +7,64 @@ import (
 	"time"
 )
 
-// call is what an action handler reads: the action's parameters (checked
-// and normalised by decode) and the fake's clock.
-type call struct {
-	params   map[string]any
-	fromForm bool // parameters came as strings (query or form)
-	now      time.Time
+// Call is one call of an action, its parameters checked by Verify.
+type Call struct {
+	// Params are the action's parameters (Params.Action of Verify's
+	// answer); FromForm reports that they came as strings.
+	Params   map[string]any
+	FromForm bool
+	// Now is the account's clock.
+	Now time.Time
+	// Strict makes purges and pushes as strict as the API's: Urls (Paths
+	// and FlushType) required and not empty, every URL http(s) on a
+	// domain of the account, and each call its own TaskId. Without it
+	// they accept an empty call and unknown domains (spending the
+	// mainland quota) and answer FixedTaskID, as the test fake's
+	// original, stateless callers expect.
+	Strict bool
 }
 
-// handler runs an action against the state (the Server's mutex held) and
-// returns the action's answer members.
-type handler func(s *Server, c call) (any, *paramError)
+// handler runs an action against an account and returns the action's
+// answer members.
+type handler func(a Account, c Call) (any, *Error)
 
-// handlerFor returns the handler of an action the fake serves.
-func handlerFor(action string) (handler, bool) {
-	h, ok := map[string]handler{
-		"PurgeUrlsCache":        (*Server).purgeUrlsCache,
-		"PurgePathCache":        (*Server).purgePathCache,
-		"PushUrlsCache":         (*Server).pushUrlsCache,
-		"DescribePurgeTasks":    (*Server).describePurgeTasks,
-		"DescribePushTasks":     (*Server).describePushTasks,
-		"DescribePurgeQuota":    (*Server).describePurgeQuota,
-		"DescribePushQuota":     (*Server).describePushQuota,
-		"DescribeDomains":       (*Server).describeDomains,
-		"DescribeDomainsConfig": (*Server).describeDomainsConfig,
-		"StartCdnDomain":        (*Server).startCdnDomain,
-		"StopCdnDomain":         (*Server).stopCdnDomain,
-		"DeleteCdnDomain":       (*Server).deleteCdnDomain,
-		"AddCdnDomain":          (*Server).addCdnDomain,
-		"DescribeCdnDomainLogs": (*Server).describeCdnDomainLogs,
-		"DescribeCdnData":       (*Server).describeCdnData,
-	}[action]
-	return h, ok
+// handlers are the actions served.
+var handlers = map[string]handler{
+	"PurgeUrlsCache":        purgeUrlsCache,
+	"PurgePathCache":        purgePathCache,
+	"PushUrlsCache":         pushUrlsCache,
+	"DescribePurgeTasks":    describePurgeTasks,
+	"DescribePushTasks":     describePushTasks,
+	"DescribePurgeQuota":    describePurgeQuota,
+	"DescribePushQuota":     describePushQuota,
+	"DescribeDomains":       describeDomains,
+	"DescribeDomainsConfig": describeDomainsConfig,
+	"StartCdnDomain":        startCdnDomain,
+	"StopCdnDomain":         stopCdnDomain,
+	"DeleteCdnDomain":       deleteCdnDomain,
+	"AddCdnDomain":          addCdnDomain,
+	"DescribeCdnDomainLogs": describeCdnDomainLogs,
+	"DescribeCdnData":       describeCdnData,
 }
 
-// Actions lists the actions the fake serves.
+// Handles reports whether Run serves an action. Other actions are
+// answered InvalidAction by the API.
+func Handles(action string) bool {
+	_, ok := handlers[action]
+	return ok
+}
+
+// Run carries out an action the package serves against a and returns the
+// members of its answer (for SuccessBody) or the API's error.
+func Run(a Account, action string, c Call) (any, *Error) {
+	h, ok := handlers[action]
+	if !ok {
+		return nil, &Error{"InvalidAction", Message("InvalidAction")}
+	}
+	return h(a, c)
+}
+
+// Actions lists the actions served, sorted.
 func Actions() []string {
 	return []string{"AddCdnDomain", "DeleteCdnDomain", "DescribeCdnData", "DescribeCdnDomainLogs",
 		"DescribeDomains", "DescribeDomainsConfig", "DescribePurgeQuota", "DescribePurgeTasks",
@@ -50,12 +73,12 @@ func Actions() []string {
 }
 
 // paramErr is InvalidParameter.CdnParamError about one parameter.
-func paramErr(name, why string) *paramError {
+func paramErr(name, why string) *Error {
 	return badValue("InvalidParameter.CdnParamError", name, why)
 }
 
 // oneOf checks an optional enumerated string.
-func oneOf(name, v string, allowed ...string) *paramError {
+func oneOf(name, v string, allowed ...string) *Error {
 	if v == "" || slices.Contains(allowed, v) {
 		return nil
 	}
@@ -77,8 +100,8 @@ type submission struct {
 	dayCode   string
 }
 
-// hostOf returns the host of an http(s) URL, without port, or "".
-func hostOf(u string) string {
+// HostOf returns the host of an http(s) URL, lower case, without port, or "".
+func HostOf(u string) string {
 	rest, ok := strings.CutPrefix(u, "https://")
 	if !ok {
 		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
@@ -96,8 +119,8 @@ func hostOf(u string) string {
 
 // submit checks a purge or push against domains and quotas, spends the
 // quota, records one task per URL and returns the TaskId.
-func (s *Server) submit(sub submission, now time.Time) (string, *paramError) {
-	strict := s.cfg.Strict
+func submit(a Account, sub submission, c Call) (string, *Error) {
+	strict, now := c.Strict, c.Now
 	if err := oneOf("Area", sub.area, sub.areas...); err != nil {
 		return "", err
 	}
@@ -108,20 +131,20 @@ func (s *Server) submit(sub submission, now time.Time) (string, *paramError) {
 	taskArea := make([]string, len(sub.urls))
 	for i, u := range sub.urls {
 		name := fmt.Sprintf("%s.%d", sub.list, i)
-		host := hostOf(u)
+		host := HostOf(u)
 		if host == "" && strict {
 			return "", paramErr(name, "须为以 http:// 或 https:// 开头的完整地址")
 		}
 		area := sub.area
-		d := s.st.find(host)
+		d, found := a.Domain(host)
 		switch {
-		case d == nil && strict:
-			return "", &paramError{"ResourceNotFound.CdnHostNotExists", "未查询到该域名，请确认域名是否正确：" + host}
-		case d != nil && sub.kind == TaskPush && d.Status != StatusOnline:
-			return "", &paramError{"ResourceUnavailable.CdnHostIsNotOnline", "域名未上线，不能预热：" + host}
-		case d != nil && area != "" && area != "global" && d.Area != "global" && d.Area != area:
+		case !found && strict:
+			return "", notFound(host)
+		case found && sub.kind == TaskPush && d.Status != StatusOnline:
+			return "", &Error{"ResourceUnavailable.CdnHostIsNotOnline", "域名未上线，不能预热：" + host}
+		case found && area != "" && area != "global" && d.Area != "global" && d.Area != area:
 			return "", paramErr("Area", "与域名 "+host+" 的加速区域 "+d.Area+" 不符")
-		case d != nil && area == "":
+		case found && area == "":
 			area = d.Area
 		case area == "":
 			area = "mainland"
@@ -134,28 +157,27 @@ func (s *Server) submit(sub submission, now time.Time) (string, *paramError) {
 			spend[area]++
 		}
 	}
-	qs := s.st.quotas[sub.quota]
+	qs := a.Quotas(sub.quota)
 	for i := range qs {
 		n := spend[qs[i].Area]
 		if n > qs[i].Batch {
-			return "", &paramError{sub.batchCode, fmt.Sprintf("单次提交数量 %d 超过上限 %d。", n, qs[i].Batch)}
+			return "", &Error{sub.batchCode, fmt.Sprintf("单次提交数量 %d 超过上限 %d。", n, qs[i].Batch)}
 		}
 		if n > qs[i].Available {
-			return "", &paramError{sub.dayCode, fmt.Sprintf("提交数量 %d 超过今日剩余额度 %d。", n, qs[i].Available)}
+			return "", &Error{sub.dayCode, fmt.Sprintf("提交数量 %d 超过今日剩余额度 %d。", n, qs[i].Available)}
 		}
 	}
-	for i := range qs {
-		qs[i].Available -= spend[qs[i].Area]
-	}
-	id := TaskID
+	a.Spend(sub.quota, spend)
+	id := FixedTaskID
 	if strict {
-		s.st.taskSeq++
-		id = fmt.Sprintf("%d-fake%04d", now.Unix(), s.st.taskSeq)
+		id = a.NewTaskID(now)
 	}
+	tasks := make([]Task, len(sub.urls))
 	for i, u := range sub.urls {
-		s.st.tasks = append(s.st.tasks, Task{TaskID: id, Kind: sub.kind, URL: u, FlushType: sub.flushType,
-			Area: taskArea[i], Status: "done", CreateTime: now})
+		tasks[i] = Task{TaskID: id, Kind: sub.kind, URL: u, FlushType: sub.flushType,
+			Area: taskArea[i], Status: "done", CreateTime: now}
 	}
+	a.AddTasks(tasks)
 	return id, nil
 }
 
@@ -164,32 +186,32 @@ type taskAnswer struct {
 	TaskID string `json:"TaskId"`
 }
 
-func (s *Server) purgeUrlsCache(c call) (any, *paramError) {
+func purgeUrlsCache(a Account, c Call) (any, *Error) {
 	var req struct {
 		Urls      []string
 		Area      string
 		UrlEncode bool
 	}
-	if err := decode(c.params, []member{{name: "Urls", kind: kStrings, required: s.cfg.Strict},
-		{name: "Area", kind: kString}, {name: "UrlEncode", kind: kBool}}, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, []member{{name: "Urls", kind: kStrings, required: c.Strict},
+		{name: "Area", kind: kString}, {name: "UrlEncode", kind: kBool}}, c.FromForm, &req); err != nil {
 		return nil, err
 	}
-	id, err := s.submit(submission{kind: TaskURLPurge, quota: QuotaURLPurge, list: "Urls", urls: req.Urls, area: req.Area,
+	id, err := submit(a, submission{kind: TaskURLPurge, quota: QuotaURLPurge, list: "Urls", urls: req.Urls, area: req.Area,
 		areas: []string{"mainland", "overseas"}, batchCode: "LimitExceeded.CdnPurgeUrlExceedBatchLimit",
-		dayCode: "LimitExceeded.CdnPurgeUrlExceedDayLimit"}, c.now)
+		dayCode: "LimitExceeded.CdnPurgeUrlExceedDayLimit"}, c)
 	return taskAnswer{id}, err
 }
 
-func (s *Server) purgePathCache(c call) (any, *paramError) {
+func purgePathCache(a Account, c Call) (any, *Error) {
 	var req struct {
 		Paths     []string
 		FlushType string
 		UrlEncode bool
 		Area      string
 	}
-	if err := decode(c.params, []member{{name: "Paths", kind: kStrings, required: s.cfg.Strict},
-		{name: "FlushType", kind: kString, required: s.cfg.Strict}, {name: "UrlEncode", kind: kBool},
-		{name: "Area", kind: kString}}, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, []member{{name: "Paths", kind: kStrings, required: c.Strict},
+		{name: "FlushType", kind: kString, required: c.Strict}, {name: "UrlEncode", kind: kBool},
+		{name: "Area", kind: kString}}, c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	if err := oneOf("FlushType", req.FlushType, "flush", "delete"); err != nil {
@@ -198,31 +220,31 @@ func (s *Server) purgePathCache(c call) (any, *paramError) {
 	if req.FlushType == "" {
 		req.FlushType = "flush"
 	}
-	id, err := s.submit(submission{kind: TaskPathPurge, quota: QuotaPathPurge, list: "Paths", urls: req.Paths, area: req.Area,
+	id, err := submit(a, submission{kind: TaskPathPurge, quota: QuotaPathPurge, list: "Paths", urls: req.Paths, area: req.Area,
 		areas: []string{"mainland", "overseas"}, flushType: req.FlushType,
-		batchCode: "LimitExceeded.CdnPurgePathExceedBatchLimit", dayCode: "LimitExceeded.CdnPurgePathExceedDayLimit"}, c.now)
+		batchCode: "LimitExceeded.CdnPurgePathExceedBatchLimit", dayCode: "LimitExceeded.CdnPurgePathExceedDayLimit"}, c)
 	return taskAnswer{id}, err
 }
 
-func (s *Server) pushUrlsCache(c call) (any, *paramError) {
+func pushUrlsCache(a Account, c Call) (any, *Error) {
 	var req struct {
 		Urls  []string
 		Area  string
 		Layer string
 	}
-	members := []member{{name: "Urls", kind: kStrings, required: s.cfg.Strict}, {name: "UserAgent", kind: kString},
+	members := []member{{name: "Urls", kind: kStrings, required: c.Strict}, {name: "UserAgent", kind: kString},
 		{name: "Area", kind: kString}, {name: "Layer", kind: kString}, {name: "ParseM3U8", kind: kBool},
 		{name: "DisableRange", kind: kBool}, {name: "UrlEncode", kind: kBool},
 		{name: "Headers", kind: kObjects, members: []member{{name: "Name", kind: kString}, {name: "Value", kind: kString}}}}
-	if err := decode(c.params, members, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, members, c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	if err := oneOf("Layer", req.Layer, "middle"); err != nil {
 		return nil, err
 	}
-	id, err := s.submit(submission{kind: TaskPush, quota: QuotaURLPush, list: "Urls", urls: req.Urls, area: req.Area,
+	id, err := submit(a, submission{kind: TaskPush, quota: QuotaURLPush, list: "Urls", urls: req.Urls, area: req.Area,
 		areas: []string{"mainland", "overseas", "global"}, batchCode: "LimitExceeded.CdnPushExceedBatchLimit",
-		dayCode: "LimitExceeded.CdnPushExceedDayLimit"}, c.now)
+		dayCode: "LimitExceeded.CdnPushExceedDayLimit"}, c)
 	return taskAnswer{id}, err
 }
 
@@ -241,18 +263,18 @@ var taskQueryMembers = []member{{name: "StartTime", kind: kString}, {name: "EndT
 	{name: "Keyword", kind: kString}, {name: "Status", kind: kString}, {name: "Area", kind: kString}}
 
 // parseRange reads a StartTime/EndTime pair.
-func parseRange(start, end string) (time.Time, time.Time, *paramError) {
-	st, err1 := time.ParseInLocation(TimeLayout, start, cst)
-	et, err2 := time.ParseInLocation(TimeLayout, end, cst)
+func parseRange(start, end string) (time.Time, time.Time, *Error) {
+	st, err1 := time.ParseInLocation(TimeLayout, start, CST)
+	et, err2 := time.ParseInLocation(TimeLayout, end, CST)
 	if err1 != nil || err2 != nil || et.Before(st) {
-		return st, et, &paramError{"InvalidParameter.CdnStatInvalidDate",
+		return st, et, &Error{"InvalidParameter.CdnStatInvalidDate",
 			"日期参数错误：StartTime 与 EndTime 须为 " + TimeLayout + " 格式，且 EndTime 不早于 StartTime。"}
 	}
 	return st, et, nil
 }
 
 // limits checks Offset and Limit and returns the limit to apply.
-func limits(offset int64, limit *int64, def, max int64) (int64, *paramError) {
+func limits(offset int64, limit *int64, def, max int64) (int64, *Error) {
 	if offset < 0 {
 		return 0, paramErr("Offset", "不能小于 0")
 	}
@@ -274,13 +296,13 @@ func page[T any](items []T, offset, limit int64) []T {
 }
 
 // findTasks returns the tasks of kinds that match q, newest first.
-func (s *Server) findTasks(q taskQuery, kinds []string, statuses []string) ([]Task, int64, *paramError) {
+func findTasks(a Account, q taskQuery, kinds []string, statuses []string) ([]Task, int64, *Error) {
 	if q.TaskID == "" && (q.StartTime == "" || q.EndTime == "") {
 		return nil, 0, missing("TaskId 或 StartTime、EndTime")
 	}
 	var from, to time.Time
 	if q.TaskID == "" {
-		var err *paramError
+		var err *Error
 		if from, to, err = parseRange(q.StartTime, q.EndTime); err != nil {
 			return nil, 0, err
 		}
@@ -296,8 +318,9 @@ func (s *Server) findTasks(q taskQuery, kinds []string, statuses []string) ([]Ta
 		return nil, 0, err
 	}
 	var out []Task
-	for i := len(s.st.tasks) - 1; i >= 0; i-- {
-		t := s.st.tasks[i]
+	all := a.Tasks()
+	for i := len(all) - 1; i >= 0; i-- {
+		t := all[i]
 		switch {
 		case !slices.Contains(kinds, t.Kind),
 			q.TaskID != "" && t.TaskID != q.TaskID,
@@ -322,13 +345,13 @@ type purgeLog struct {
 	CreateTime string `json:"CreateTime"`
 }
 
-func (s *Server) describePurgeTasks(c call) (any, *paramError) {
+func describePurgeTasks(a Account, c Call) (any, *Error) {
 	var req struct {
 		taskQuery
 		PurgeType string
 	}
-	if err := decode(c.params, append(slices.Clone(taskQueryMembers), member{name: "PurgeType", kind: kString}),
-		c.fromForm, &req); err != nil {
+	if err := decode(c.Params, append(slices.Clone(taskQueryMembers), member{name: "PurgeType", kind: kString}),
+		c.FromForm, &req); err != nil {
 		return nil, err
 	}
 	if err := oneOf("PurgeType", req.PurgeType, TaskURLPurge, TaskPathPurge); err != nil {
@@ -338,7 +361,7 @@ func (s *Server) describePurgeTasks(c call) (any, *paramError) {
 	if req.PurgeType != "" {
 		kinds = []string{req.PurgeType}
 	}
-	tasks, total, err := s.findTasks(req.taskQuery, kinds, []string{"fail", "done", "process"})
+	tasks, total, err := findTasks(a, req.taskQuery, kinds, []string{"fail", "done", "process"})
 	if err != nil {
 		return nil, err
 	}
@@ -363,12 +386,12 @@ type pushLog struct {
 	UpdateTime string `json:"UpdateTime"`
 }
 
-func (s *Server) describePushTasks(c call) (any, *paramError) {
+func describePushTasks(a Account, c Call) (any, *Error) {
 	var req taskQuery
-	if err := decode(c.params, taskQueryMembers, c.fromForm, &req); err != nil {
+	if err := decode(c.Params, taskQueryMembers, c.FromForm, &req); err != nil {
 		return nil, err
 	}
-	tasks, total, err := s.findTasks(req, []string{TaskPush}, []string{"fail", "done", "process", "invalid"})
+	tasks, total, err := findTasks(a, req, []string{TaskPush}, []string{"fail", "done", "process", "invalid"})
 	if err != nil {
 		return nil, err
 	}
@@ -385,21 +408,21 @@ func (s *Server) describePushTasks(c call) (any, *paramError) {
 
 // --- quotas ----------------------------------------------------------------
 
-func (s *Server) describePurgeQuota(c call) (any, *paramError) {
-	if err := check(c.params, nil, "", c.fromForm); err != nil {
+func describePurgeQuota(a Account, c Call) (any, *Error) {
+	if err := check(c.Params, nil, "", c.FromForm); err != nil {
 		return nil, err
 	}
 	return struct {
 		URLPurge  []Quota `json:"UrlPurge"`
 		PathPurge []Quota `json:"PathPurge"`
-	}{slices.Clone(s.st.quotas[QuotaURLPurge]), slices.Clone(s.st.quotas[QuotaPathPurge])}, nil
+	}{a.Quotas(QuotaURLPurge), a.Quotas(QuotaPathPurge)}, nil
 }
 
-func (s *Server) describePushQuota(c call) (any, *paramError) {
-	if err := check(c.params, nil, "", c.fromForm); err != nil {
+func describePushQuota(a Account, c Call) (any, *Error) {
+	if err := check(c.Params, nil, "", c.FromForm); err != nil {
 		return nil, err
 	}
 	return struct {
 		URLPush []Quota `json:"UrlPush"`
-	}{slices.Clone(s.st.quotas[QuotaURLPush])}, nil
+	}{a.Quotas(QuotaURLPush)}, nil
 }
