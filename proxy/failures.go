@@ -97,10 +97,7 @@ func NewFailures(size int, now func() time.Time) *Failures {
 	if now == nil {
 		now = time.Now
 	}
-	page := template.Must(template.New("failures").Funcs(template.FuncMap{
-		"clock":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-		"visible": visible,
-	}).Parse(failuresPageSource))
+	page := parseFailuresPage()
 	return &Failures{now: now, size: size, ring: make([]failure, 0, size), page: page}
 }
 
@@ -164,10 +161,35 @@ func (f *Failures) record(c *call, t *callTexts, total time.Duration) {
 
 // failuresView is what the page and /failures.json show.
 type failuresView struct {
-	Now      time.Time `json:"now"`
-	Size     int       `json:"size"`   // how many calls the ring keeps
-	Recent   []failure `json:"recent"` // newest first
-	LastHour hourView  `json:"lastHour"`
+	Now    time.Time     `json:"now"`
+	Size   int           `json:"size"`   // how many calls the ring keeps
+	Filter failureFilter `json:"filter"` // what Recent and Groups are narrowed to
+	Kept   int           `json:"kept"`   // calls in the ring, before filtering
+	Recent []failure     `json:"recent"` // newest first, filtered
+	// Groups are Recent with identical failures (the same API, action,
+	// code and message) folded into one, most recently seen first.
+	Groups   []failureGroup `json:"groups"`
+	LastHour hourView       `json:"lastHour"`
+	// KeptByAction and KeptByAPI count the calls in the ring, unfiltered,
+	// so that every action and API generation can be picked as a filter.
+	KeptByAction []labelCount `json:"keptByAction"`
+	KeptByAPI    []labelCount `json:"keptByApi"`
+}
+
+// failureGroup is identical failures folded into one: the newest of them
+// with how many there were and when the first was.
+type failureGroup struct {
+	failure
+	Count     int       `json:"count"`
+	FirstTime time.Time `json:"firstTime"` // the oldest kept; Time is the newest
+}
+
+// groupKey is what makes failures identical.
+type groupKey struct {
+	api, action, code, v3Code string
+	module                    int
+	hasModule                 bool
+	message                   string
 }
 
 // hourView counts the failures of the last hour (the current minute and
@@ -177,6 +199,16 @@ type hourView struct {
 	Total      int             `json:"total"`
 	ByCategory []categoryCount `json:"byCategory"` // most frequent first
 	ByCode     []codeCount     `json:"byCode"`     // most frequent first
+	// PerMinute is the failures of each minute, oldest first, 60 of them;
+	// a category filter narrows it to that category.
+	PerMinute []minuteView `json:"perMinute"`
+}
+
+// minuteView counts the failures of one minute by category.
+type minuteView struct {
+	Start      time.Time      `json:"start"`
+	Total      int            `json:"total"`
+	ByCategory map[string]int `json:"byCategory,omitempty"`
 }
 
 type categoryCount struct {
@@ -191,24 +223,51 @@ type codeCount struct {
 	Count      int    `json:"count"`
 }
 
-// view takes a consistent snapshot.
-func (f *Failures) view() failuresView {
+// labelCount counts the kept calls with one action or API generation.
+type labelCount struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+// view takes a consistent snapshot, with the kept calls narrowed to
+// those flt matches.
+func (f *Failures) view(flt failureFilter) failuresView {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()
-	v := failuresView{Now: now, Size: f.size, Recent: make([]failure, 0, len(f.ring))}
+	v := failuresView{Now: now, Size: f.size, Filter: flt, Kept: len(f.ring), Recent: make([]failure, 0, len(f.ring))}
+	byAction, byAPI := make(map[string]int), make(map[string]int)
+	groups := make(map[groupKey]int) // index in v.Groups
 	for i := range len(f.ring) {
 		// f.next-1 is the newest; walk backwards around the ring.
 		e := f.ring[(f.next-1-i+2*len(f.ring))%len(f.ring)]
+		byAction[e.Action]++
+		byAPI[e.API]++
+		if !flt.matches(&e) {
+			continue
+		}
 		if e.hasModule {
 			mc := e.module
 			e.ModuleCode = &mc
 		}
 		v.Recent = append(v.Recent, e)
+		k := groupKey{e.API, e.Action, e.Code, e.V3Code, e.module, e.hasModule, e.Message}
+		if g, ok := groups[k]; ok {
+			v.Groups[g].Count++
+			v.Groups[g].FirstTime = e.Time
+			continue
+		}
+		groups[k] = len(v.Groups)
+		v.Groups = append(v.Groups, failureGroup{failure: e, Count: 1, FirstTime: e.Time})
 	}
+	v.KeptByAction, v.KeptByAPI = sortedCounts(byAction), sortedCounts(byAPI)
 
 	current := now.Unix() / 60
 	v.LastHour.Since = time.Unix((current-failuresWindowMins+1)*60, 0).UTC()
+	v.LastHour.PerMinute = make([]minuteView, failuresWindowMins)
+	for i := range v.LastHour.PerMinute {
+		v.LastHour.PerMinute[i].Start = v.LastHour.Since.Add(time.Duration(i) * time.Minute)
+	}
 	byCategory := make(map[string]int)
 	byCode := make(map[codeKey]int)
 	for i := range f.minutes {
@@ -217,8 +276,14 @@ func (f *Failures) view() failuresView {
 			continue
 		}
 		v.LastHour.Total += b.total
+		m := &v.LastHour.PerMinute[b.minute-(current-failuresWindowMins+1)]
+		m.ByCategory = make(map[string]int, len(b.byCategory))
 		for k, n := range b.byCategory {
 			byCategory[k] += n
+			if flt.Category == "" || flt.Category == k {
+				m.ByCategory[k] = n
+				m.Total += n
+			}
 		}
 		for k, n := range b.byCode {
 			byCode[k] += n
@@ -245,6 +310,18 @@ func (f *Failures) view() failuresView {
 	return v
 }
 
+// sortedCounts lists counts most frequent first, then by label.
+func sortedCounts(m map[string]int) []labelCount {
+	out := make([]labelCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, labelCount{Label: k, Count: n})
+	}
+	slices.SortFunc(out, func(a, b labelCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Label, b.Label))
+	})
+	return out
+}
+
 // moduleOrder sorts counts without a module code first.
 func moduleOrder(mc *int) int64 {
 	if mc == nil {
@@ -254,9 +331,9 @@ func moduleOrder(mc *int) int64 {
 }
 
 // servePage serves the failures page.
-func (f *Failures) servePage(w http.ResponseWriter, _ *http.Request) {
+func (f *Failures) servePage(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
-	if err := f.page.Execute(&buf, f.view()); err != nil {
+	if err := f.page.Execute(&buf, newFailuresPage(f.view(filterOf(r)))); err != nil {
 		writeText(w, http.StatusInternalServerError, "the failures page could not be rendered\n")
 		return
 	}
@@ -268,8 +345,8 @@ func (f *Failures) servePage(w http.ResponseWriter, _ *http.Request) {
 }
 
 // serveJSON serves the failures page's data as JSON.
-func (f *Failures) serveJSON(w http.ResponseWriter, _ *http.Request) {
-	out, err := json.Marshal(f.view())
+func (f *Failures) serveJSON(w http.ResponseWriter, r *http.Request) {
+	out, err := json.Marshal(f.view(filterOf(r)))
 	if err != nil {
 		writeText(w, http.StatusInternalServerError, "the failures could not be encoded\n")
 		return
@@ -305,55 +382,3 @@ func visible(s string) string {
 	}
 	return b.String()
 }
-
-// failuresPageSource is the failures page: server-rendered, no script,
-// no external assets. html/template escapes every value, all of which may
-// come from clients or the upstream.
-const failuresPageSource = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>cdnproxy: failed calls</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
-table { border-collapse: collapse; margin: .5em 0; }
-th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-td.msg { max-width: 40em; overflow-wrap: anywhere; }
-.summary { display: flex; gap: 2em; flex-wrap: wrap; }
-.muted { color: #666; }
-.yes { color: #060; } .no { color: #a00; }
-</style>
-</head>
-<body>
-<h1>cdnproxy: failed calls</h1>
-<p class="muted">As of {{clock .Now}}. The {{.Size}} most recent failed calls are kept in memory. Also as <a href="/failures.json">JSON</a>; counts over time are in <a href="/metrics">/metrics</a>.</p>
-
-<h2>Last hour: {{.LastHour.Total}} failed call{{if ne .LastHour.Total 1}}s{{end}}</h2>
-<div class="summary">
-<table>
-<caption>By category</caption>
-<tr><th>Category</th><th>Calls</th></tr>
-{{range .LastHour.ByCategory}}<tr><td>{{.Category}}</td><td class="n">{{.Count}}</td></tr>
-{{else}}<tr><td colspan="2" class="muted">none</td></tr>
-{{end}}</table>
-<table>
-<caption>By code</caption>
-<tr><th>Code</th><th>Module code</th><th>Category</th><th>Calls</th></tr>
-{{range .LastHour.ByCode}}<tr><td>{{.Code}}</td><td>{{with .ModuleCode}}{{.}}{{end}}</td><td>{{.Category}}</td><td class="n">{{.Count}}</td></tr>
-{{else}}<tr><td colspan="4" class="muted">none</td></tr>
-{{end}}</table>
-</div>
-
-<h2>Most recent first</h2>
-<table>
-<tr><th>Time (UTC)</th><th>Request id</th><th>API</th><th>Action</th><th>Outcome</th><th>Code</th><th>Module code</th><th>Category</th><th>Retry?</th><th>Description</th><th>Message</th><th>Status</th><th>Total ms</th><th>SecretId</th></tr>
-{{range .Recent}}<tr><td>{{clock .Time}}</td><td>{{visible .RequestID}}{{with .UpstreamID}}<br><span class="muted">upstream {{visible .}}</span>{{end}}</td><td>{{.API}}</td><td>{{visible .Action}}{{with .Successor}}<br><span class="muted">3.0: {{.}}</span>{{end}}</td><td>{{.Outcome}}</td><td>{{.Code}}</td><td>{{with .ModuleCode}}{{.}}{{end}}</td><td>{{.Category}}</td><td>{{if .Retryable}}<span class="yes">yes</span>{{else}}<span class="no">no</span>{{end}}</td><td class="msg">{{visible .Description}}</td><td class="msg">{{visible .Message}}{{with .CodeDesc}} <span class="muted">({{visible .}})</span>{{end}}</td><td class="n">{{.Status}}</td><td class="n">{{printf "%.1f" .TotalMs}}</td><td>{{visible .SecretID}}</td></tr>
-{{else}}<tr><td colspan="14" class="muted">No failed calls since the proxy started.</td></tr>
-{{end}}</table>
-</body>
-</html>
-`

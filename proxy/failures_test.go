@@ -217,7 +217,7 @@ func TestFailuresOnlyFailed(t *testing.T) {
 		recordCall(f, c, 0)
 	}
 	var got []string
-	for _, e := range f.view().Recent {
+	for _, e := range f.view(failureFilter{}).Recent {
 		got = append(got, e.Outcome)
 	}
 	if want := "upstream_error refused api_error"; strings.Join(got, " ") != want {
@@ -265,7 +265,7 @@ func TestFailuresLastHour(t *testing.T) {
 		if s.record != nil {
 			s.record()
 		}
-		h := f.view().LastHour
+		h := f.view(failureFilter{}).LastHour
 		got := count{h.Total, map[string]int{}, map[string]int{}}
 		for _, c := range h.ByCategory {
 			got.byCat[c.Category] = c.Count
@@ -277,7 +277,7 @@ func TestFailuresLastHour(t *testing.T) {
 			t.Errorf("%s: last hour = %v, want %v", s.name, got, s.want)
 		}
 	}
-	if got := len(f.view().Recent); got != 6 {
+	if got := len(f.view(failureFilter{}).Recent); got != 6 {
 		t.Errorf("the ring lost failures when the counts did: %d, want 6", got)
 	}
 }
@@ -291,7 +291,7 @@ func TestFailuresCodeCap(t *testing.T) {
 		c.result.ModuleCode, c.result.HasModuleCode = 100000+i, true
 		recordCall(f, c, 0)
 	}
-	h := f.view().LastHour
+	h := f.view(failureFilter{}).LastHour
 	if h.Total != maxCodesPerMinute+50 {
 		t.Errorf("total = %d", h.Total)
 	}
@@ -307,7 +307,7 @@ func TestFailuresClip(t *testing.T) {
 	c.message = strings.Repeat("é", 5000)
 	c.action = strings.Repeat("A", 40000)
 	recordCall(f, c, 0)
-	e := f.view().Recent[0]
+	e := f.view(failureFilter{}).Recent[0]
 	if len(e.Message) > maxFailureText+len("…") || !strings.HasSuffix(e.Message, "é…") {
 		t.Errorf("message kept as %d bytes ending %q", len(e.Message), e.Message[len(e.Message)-8:])
 	}
