@@ -142,29 +142,37 @@ const UnknownDescription = "This error code is not in cdnproxy's catalogue. Read
 // what it found. For any Kind other than Failure the returned slice is
 // body itself, untouched. For a Failure it is a new slice, or body itself
 // when every annotation member was already present.
-func Body(body []byte) ([]byte, Result) { return annotateBody(body, time.Time{}) }
+func Body(body []byte) ([]byte, Result) { return annotateBody(body, time.Time{}, 0) }
 
 // BodyAt is Body, and adds "retryAfter" (2.0) or "RetryAfter" (3.0) where
 // the wait is known at now (see RetryAfter); Result.RetryAfter says what
 // it added, and is also set when the body already had the member.
-func BodyAt(body []byte, now time.Time) ([]byte, Result) { return annotateBody(body, now) }
+func BodyAt(body []byte, now time.Time) ([]byte, Result) { return annotateBody(body, now, 0) }
 
-// annotateBody is Body, and BodyAt for a now that is not zero.
-func annotateBody(body []byte, now time.Time) ([]byte, Result) {
+// WithRetryAfter is Body, and adds "retryAfter" (2.0) or "RetryAfter"
+// (3.0) of the given seconds to a failure that has none: for an answer
+// whose wait the caller knows better than the code does (the proxy's own
+// limits know the next free slot).
+func WithRetryAfter(body []byte, seconds int) []byte {
+	out, _ := annotateBody(body, time.Time{}, seconds)
+	return out
+}
+
+// annotateBody is Body; with a now that is not zero, BodyAt; with
+// seconds over 0, WithRetryAfter.
+func annotateBody(body []byte, now time.Time, seconds int) ([]byte, Result) {
 	f, ok := inspect(body)
 	if !ok {
 		return body, Result{Kind: Other}
 	}
 	if f.response != nil {
-		return bodyV3(body, f.response, now)
+		return bodyV3(body, f.response, now, seconds)
 	}
 	if f.code == 0 {
 		return body, Result{Kind: Success, Generation: 2}
 	}
 	res := classify(f)
-	if !now.IsZero() {
-		res.RetryAfter = RetryAfter(res, now)
-	}
+	res.RetryAfter = retryAfter(res, now, seconds)
 	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) &&
 		(f.hasRetryAfter || res.RetryAfter == 0) {
 		return body, res

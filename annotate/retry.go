@@ -84,3 +84,15 @@ func Daily(res Result) bool {
 	}
 	return false
 }
+
+// retryAfter is a failure's RetryAfter: seconds when over 0, else the
+// wait known at now, else (now zero: Body) none.
+func retryAfter(res Result, now time.Time, seconds int) int {
+	switch {
+	case seconds > 0:
+		return seconds
+	case now.IsZero():
+		return 0
+	}
+	return RetryAfter(res, now)
+}

@@ -95,3 +95,18 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestWithRetryAfter(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"code":4400,"message":"m","codeDesc":"RequestLimitExceeded","category":"rate_limited","retryable":true,"description":"d"}`,
+			`{"code":4400,"message":"m","codeDesc":"RequestLimitExceeded","category":"rate_limited","retryable":true,"description":"d","retryAfter":3}`},
+		{`{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"m","Category":"rate_limited","Retryable":true,"Description":"d"}}}`,
+			`{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"m","Category":"rate_limited","Retryable":true,"Description":"d","RetryAfter":3}}}`},
+		{`{"code":0}`, `{"code":0}`},
+	}
+	for _, tt := range tests {
+		if got := annotate.WithRetryAfter([]byte(tt.body), 3); string(got) != tt.want {
+			t.Errorf("WithRetryAfter(%s) = %s, want %s", tt.body, got, tt.want)
+		}
+	}
+}

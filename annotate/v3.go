@@ -25,7 +25,7 @@ type errorV3 struct {
 }
 
 // bodyV3 handles a body whose top level is {"Response": response}.
-func bodyV3(body, response []byte, now time.Time) ([]byte, Result) {
+func bodyV3(body, response []byte, now time.Time, seconds int) ([]byte, Result) {
 	e, ok := inspectV3(response)
 	if !ok {
 		return body, Result{Kind: Other}
@@ -45,9 +45,7 @@ func bodyV3(body, response []byte, now time.Time) ([]byte, Result) {
 	} else {
 		res.Source, res.Category, res.Description = FromNone, codes.Unknown, UnknownDescription
 	}
-	if !now.IsZero() {
-		res.RetryAfter = RetryAfter(res, now)
-	}
+	res.RetryAfter = retryAfter(res, now, seconds)
 	if e.hasCategory && e.hasRetryable && e.hasDescription && (e.hasRetryAfter || res.RetryAfter == 0) {
 		return body, res
 	}
