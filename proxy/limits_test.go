@@ -159,3 +159,17 @@ func BenchmarkLimitsRateMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLimitsOff is what the limits cost a call when they are off:
+// the hooks find a nil *Limits and return.
+func BenchmarkLimitsOff(b *testing.B) {
+	var l *Limits
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if e := l.check(ctx, "PurgeUrlsCache", nil, false); e != nil {
+			b.Fatal(e.message)
+		}
+		l.observe(nil)
+	}
+}
