@@ -16,6 +16,7 @@ package annotate
 import (
 	"bytes"
 	"strconv"
+	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/tidwall/gjson"
@@ -88,6 +89,9 @@ type Result struct {
 	Category    codes.Category
 	Retryable   bool
 	Description string
+	// RetryAfter is the seconds to wait before a retry (see RetryAfter),
+	// set by BodyAt only; 0 when unknown.
+	RetryAfter int
 
 	message   []byte // raw JSON of "message" (2.0) or Error.Message (3.0)
 	codeDesc  []byte // raw JSON of the "codeDesc" member, if any
@@ -138,19 +142,39 @@ const UnknownDescription = "This error code is not in cdnproxy's catalogue. Read
 // what it found. For any Kind other than Failure the returned slice is
 // body itself, untouched. For a Failure it is a new slice, or body itself
 // when every annotation member was already present.
-func Body(body []byte) ([]byte, Result) {
+func Body(body []byte) ([]byte, Result) { return annotateBody(body, time.Time{}, 0) }
+
+// BodyAt is Body, and adds "retryAfter" (2.0) or "RetryAfter" (3.0) where
+// the wait is known at now (see RetryAfter); Result.RetryAfter says what
+// it added, and is also set when the body already had the member.
+func BodyAt(body []byte, now time.Time) ([]byte, Result) { return annotateBody(body, now, 0) }
+
+// WithRetryAfter is Body, and adds "retryAfter" (2.0) or "RetryAfter"
+// (3.0) of the given seconds to a failure that has none: for an answer
+// whose wait the caller knows better than the code does (the proxy's own
+// limits know the next free slot).
+func WithRetryAfter(body []byte, seconds int) []byte {
+	out, _ := annotateBody(body, time.Time{}, seconds)
+	return out
+}
+
+// annotateBody is Body; with a now that is not zero, BodyAt; with
+// seconds over 0, WithRetryAfter.
+func annotateBody(body []byte, now time.Time, seconds int) ([]byte, Result) {
 	f, ok := inspect(body)
 	if !ok {
 		return body, Result{Kind: Other}
 	}
 	if f.response != nil {
-		return bodyV3(body, f.response)
+		return bodyV3(body, f.response, now, seconds)
 	}
 	if f.code == 0 {
 		return body, Result{Kind: Success, Generation: 2}
 	}
 	res := classify(f)
-	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) {
+	res.RetryAfter = retryAfter(res, now, seconds)
+	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) &&
+		(f.hasRetryAfter || res.RetryAfter == 0) {
 		return body, res
 	}
 	return splice(body, f, res), res
@@ -162,7 +186,7 @@ type fields struct {
 	code                                      int
 	message, codeDesc                         []byte
 	hasCategory, hasRetryable, hasDescription bool
-	hasModuleCode                             bool
+	hasModuleCode, hasRetryAfter              bool
 }
 
 // inspect reads the top-level members of body. It fails for anything that
@@ -208,6 +232,8 @@ func inspect(body []byte) (fields, bool) {
 			f.hasDescription = true
 		case "moduleCode":
 			f.hasModuleCode = true
+		case "retryAfter":
+			f.hasRetryAfter = true
 		case "Response":
 			if seenResponse {
 				return f, false
@@ -251,7 +277,8 @@ func key(m member) string {
 	}
 	// Comparing string(b) with constants does not allocate.
 	for _, name := range [...]string{"code", "message", "codeDesc", "category", "retryable", "description", "moduleCode",
-		"Response", "Error", "Code", "Message", "RequestId", "Category", "Retryable", "Description"} {
+		"Response", "Error", "Code", "Message", "RequestId", "Category", "Retryable", "Description",
+		"retryAfter", "RetryAfter"} {
 		if string(k) == name {
 			return name
 		}
@@ -406,6 +433,10 @@ func splice(body []byte, f fields, res Result) []byte {
 	if res.HasModuleCode && !f.hasModuleCode {
 		out = append(out, `,"moduleCode":`...)
 		out = strconv.AppendInt(out, int64(res.ModuleCode), 10)
+	}
+	if res.RetryAfter > 0 && !f.hasRetryAfter {
+		out = append(out, `,"retryAfter":`...)
+		out = strconv.AppendInt(out, int64(res.RetryAfter), 10)
 	}
 	return append(out, body[end:]...)
 }

@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/tidwall/gjson"
@@ -20,10 +21,11 @@ type errorV3 struct {
 	errObj                                    []byte // raw Response.Error
 	code, message, requestID                  []byte // raw Code, Message, RequestId
 	hasCategory, hasRetryable, hasDescription bool
+	hasRetryAfter                             bool
 }
 
 // bodyV3 handles a body whose top level is {"Response": response}.
-func bodyV3(body, response []byte) ([]byte, Result) {
+func bodyV3(body, response []byte, now time.Time, seconds int) ([]byte, Result) {
 	e, ok := inspectV3(response)
 	if !ok {
 		return body, Result{Kind: Other}
@@ -43,7 +45,8 @@ func bodyV3(body, response []byte) ([]byte, Result) {
 	} else {
 		res.Source, res.Category, res.Description = FromNone, codes.Unknown, UnknownDescription
 	}
-	if e.hasCategory && e.hasRetryable && e.hasDescription {
+	res.RetryAfter = retryAfter(res, now, seconds)
+	if e.hasCategory && e.hasRetryable && e.hasDescription && (e.hasRetryAfter || res.RetryAfter == 0) {
 		return body, res
 	}
 	return spliceV3(body, e, res), res
@@ -111,6 +114,8 @@ func inspectV3(response []byte) (errorV3, bool) {
 			e.hasRetryable = true
 		case "Description":
 			e.hasDescription = true
+		case "RetryAfter":
+			e.hasRetryAfter = true
 		}
 	}
 	if len(e.code) < 3 || e.code[0] != '"' {
@@ -139,6 +144,10 @@ func spliceV3(body []byte, e errorV3, res Result) []byte {
 	if !e.hasDescription {
 		out = append(out, `,"Description":`...)
 		out = appendString(out, res.Description)
+	}
+	if res.RetryAfter > 0 && !e.hasRetryAfter {
+		out = append(out, `,"RetryAfter":`...)
+		out = strconv.AppendInt(out, int64(res.RetryAfter), 10)
 	}
 	return append(out, body[end:]...)
 }

@@ -16,13 +16,17 @@ type AdminConfig struct {
 	// the same one the Proxy writes to (Config.Failures). Nil means no
 	// failures page.
 	Failures *Failures
+	// Limits, when set, has /readyz say where the limits' state is kept
+	// (Limits.State): a line "limits: redis", for instance.
+	Limits *Limits
 }
 
 // Admin returns the handler for the admin listener, which is kept apart
 // from the API port so that no API path is ever claimed by the proxy:
 //
 //	GET /healthz        200 while the process runs
-//	GET /readyz         200 while calls are taken, 503 while draining
+//	GET /readyz         200 while calls are taken, 503 while draining; with
+//	                    AdminConfig.Limits, a line says where their state is
 //	GET /metrics        Prometheus metrics (when AdminConfig.Metrics is set)
 //	GET /failures       the failures page: recent failed calls and counts
 //	                    by category and code over the last hour (when
@@ -41,7 +45,11 @@ func Admin(cfg AdminConfig) http.Handler {
 			writeText(w, http.StatusServiceUnavailable, "draining\n")
 			return
 		}
-		writeText(w, http.StatusOK, "ready\n")
+		text := "ready\n"
+		if cfg.Limits != nil {
+			text += "limits: " + cfg.Limits.State() + "\n"
+		}
+		writeText(w, http.StatusOK, text)
 	})
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)

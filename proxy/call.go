@@ -147,6 +147,9 @@ func (c *call) bridged(res bridge.Result) {
 	c.codeDesc, c.message = res.CodeDesc, res.Message
 }
 
+// limited records that the limits answered a bridged call themselves.
+func (c *call) limited() { c.outcome = outcomeRefused }
+
 // upstreamAnswered records the upstream's status, and how long it took
 // to get as far as the decision about the body.
 func (c *call) upstreamAnswered(status int) {

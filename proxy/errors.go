@@ -25,6 +25,9 @@ type apiError struct {
 	category codes.Category
 	// allow is the Allow header of a 405 answer, which RFC 9110 requires.
 	allow string
+	// retryAfter, when over 0, is the seconds to wait before a retry: the
+	// body's retryAfter (RetryAfter) and the Retry-After header.
+	retryAfter int
 }
 
 // The body of an apiError for API 2.0: the API's members, then the
@@ -36,6 +39,7 @@ type errorBody struct {
 	Category    codes.Category `json:"category"`
 	Retryable   bool           `json:"retryable"`
 	Description string         `json:"description"`
+	RetryAfter  int            `json:"retryAfter,omitempty"`
 }
 
 // The body of an apiError for API 3.0, annotated inside Response.Error.
@@ -47,6 +51,7 @@ type errorBodyV3 struct {
 			Category    codes.Category `json:"Category"`
 			Retryable   bool           `json:"Retryable"`
 			Description string         `json:"Description"`
+			RetryAfter  int            `json:"RetryAfter,omitempty"`
 		} `json:"Error"`
 		RequestID string `json:"RequestId"`
 	} `json:"Response"`
@@ -80,10 +85,12 @@ func (e *apiError) render(gen int, requestID string) []byte {
 		var b errorBodyV3
 		b.Response.Error.Code, b.Response.Error.Message = e.v3Code, e.message
 		b.Response.Error.Category, b.Response.Error.Retryable, b.Response.Error.Description = category, retryable, description
+		b.Response.Error.RetryAfter = e.retryAfter
 		b.Response.RequestID = requestID
 		v = b
 	} else {
-		v = errorBody{Code: e.code, Message: e.message, CodeDesc: codes.CodeDesc(e.code), Category: category, Retryable: retryable, Description: description}
+		v = errorBody{Code: e.code, Message: e.message, CodeDesc: codes.CodeDesc(e.code), Category: category, Retryable: retryable, Description: description,
+			RetryAfter: e.retryAfter}
 	}
 	out, err := json.Marshal(v)
 	if err != nil { // cannot happen: the bodies are strings, ints and bools
@@ -108,6 +115,9 @@ func (p *Proxy) writeError(w http.ResponseWriter, c *call, e *apiError) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	if e.allow != "" {
 		h.Set("Allow", e.allow)
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out)

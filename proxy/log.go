@@ -20,6 +20,7 @@ func (p *Proxy) finish(c *call) {
 	total := time.Since(c.start)
 	t := c.texts()
 	p.cfg.Metrics.observe(c)
+	p.cfg.Limits.observe(c)
 	p.cfg.Failures.record(c, &t, total)
 	level := slog.LevelDebug
 	msg := "call"

@@ -73,6 +73,10 @@ type Config struct {
 	// calls that do the same at UpstreamV3, signed with TC3, and answered
 	// in the 2.0 shape. It needs UpstreamV3 and the Resign or Sign mode.
 	BridgeV2 bool
+	// Limits, when set, keeps calls under Tencent's rates and daily quotas
+	// and shares them, and the bridge's replay cache, through Redis
+	// (limits.go); several Proxies may share one. Nil means no limits.
+	Limits *Limits
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -158,6 +162,9 @@ func New(cfg Config) (*Proxy, error) {
 		p.v2.bridged, p.v2.label = true, "2.0-bridge"
 		p.replays = newReplayCache(maxReplays, timestampWindow)
 	}
+	if cfg.UpstreamV3 != nil && cfg.Signing.Mode != Passthrough {
+		cfg.Limits.attach(p.send3) // to read the account's quotas
+	}
 	if cfg.UpstreamV3 != nil {
 		p.v3 = &api{gen: 3, upstream: cfg.UpstreamV3, path: "/", label: "3.0",
 			upstreamPath: strings.TrimSuffix(cfg.UpstreamV3.Path, "/") + "/", window: timestampWindowV3}
@@ -198,6 +205,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if aerr == nil && p.cfg.Signing.Mode != Passthrough {
 		in, aerr = p.resign(in, c.api)
+	}
+	if aerr == nil {
+		aerr = p.limitDirect(ctx, c, in)
 	}
 	if aerr != nil {
 		c.refused(aerr)

@@ -69,7 +69,10 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if !complete {
 		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, body)
 	}
-	out, res := annotate.Body(body)
+	out, res := annotate.BodyAt(body, p.clock())
+	if res.RetryAfter > 0 {
+		resp.Header.Set("Retry-After", strconv.Itoa(res.RetryAfter))
+	}
 	o := outcomePassthrough
 	switch res.Kind {
 	case annotate.Success:

@@ -544,7 +544,7 @@ func keepsV3(got, upstream []byte) bool {
 	if ge == nil || ue == nil {
 		return false
 	}
-	for _, k := range []string{"Category", "Retryable", "Description"} {
+	for _, k := range []string{"Category", "Retryable", "Description", "RetryAfter"} {
 		if _, had := ue[k]; !had {
 			delete(ge, k)
 		}

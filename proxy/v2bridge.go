@@ -37,7 +37,8 @@ func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, cancel cont
 	c.deadline = startDeadline(p.cfg.Timeout, cancel)
 	defer c.deadline.stop()
 	c.forwarded()
-	res, err := p.bridge.Serve(in.r.Context(), p.send3, params)
+	local := 0 // the limits' retry hint when they answered a 3.0 call themselves
+	res, err := p.bridge.Serve(in.r.Context(), p.cfg.Limits.doer(p.send3, &local), params)
 	c.successor = res.Successor
 	if err != nil {
 		if e := c.upstreamFailed(err, ""); e != nil {
@@ -48,6 +49,7 @@ func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, cancel cont
 	c.deadline.decided()
 	c.upstreamAnswered(http.StatusOK)
 	c.bridged(res)
+	res.Body = p.hintBridged(w.Header(), c, res.Body, local)
 	if res.Unsupported {
 		p.cfg.Metrics.unsupported(c.action)
 	}
@@ -79,7 +81,7 @@ func (p *Proxy) verifyBridged(in inbound) (signature.Params, *apiError) {
 	}
 	ts, _ := in.params.Get("Timestamp")
 	sec, _ := strconv.ParseInt(ts, 10, 64) // checked by verifyV1
-	if !p.replays.firstSeen(id+"\x00"+sig, sec, p.cfg.Signing.now()) {
+	if !p.firstSeen(in.r.Context(), id+"\x00"+sig, sec, p.cfg.Signing.now()) {
 		return nil, errReplay()
 	}
 	return in.params, nil

@@ -48,6 +48,12 @@ type config struct {
 	ClientTokenFile string `env:"CLIENT_TOKEN_FILE,file" desc:"file holding the client token, instead of CDNPROXY_CLIENT_TOKEN"`
 	TLSCertFile     string `env:"TLS_CERT_FILE" desc:"PEM certificate (chain) to serve the API port over TLS; needs CDNPROXY_TLS_KEY_FILE"`
 	TLSKeyFile      string `env:"TLS_KEY_FILE" desc:"PEM private key for CDNPROXY_TLS_CERT_FILE"`
+
+	Limits             string        `env:"LIMITS" envDefault:"off" desc:"on: keep each API 3.0 action under its rate (bridged 2.0 calls count as their 3.0 action) and purges/prefetches within the daily quotas, answering calls over them locally with Retry-After; off: no shaping"`
+	RateLimits         string        `env:"RATE_LIMITS" desc:"per-action rates replacing the defaults (20/s; DescribeCdnIp 200/10m; AddCdnDomain 100/m), as action:calls/period[:burst], e.g. PurgeUrlsCache:15/s,DescribeCdnIp:200/10m:20"`
+	LimitWait          time.Duration `env:"LIMIT_WAIT" envDefault:"2s" desc:"how long a call over its action's rate waits for a slot before it is answered locally with RequestLimitExceeded (4400)"`
+	RedisURL           string        `env:"REDIS_URL" desc:"redis://host:6379/0 to share the rates, quota counters and the bridge's replay cache with every replica using it; unset: this replica's memory"`
+	LimitsOnStoreError string        `env:"LIMITS_ON_STORE_ERROR" envDefault:"open" desc:"while Redis fails: open (this replica's in-memory limits, a warning and a metric) or closed (refuse the calls the limits check)"`
 }
 
 // loadConfig reads the configuration from environ (KEY=value strings) and
@@ -151,6 +157,7 @@ func (c config) validate() error {
 		bad("FAILURES_SIZE", "must be between 1 and 100000, got %d", c.FailuresSize)
 	}
 	errs = append(errs, c.validateSigning()...)
+	errs = append(errs, c.validateLimits()...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TLS_CERT_FILE", "and %sTLS_KEY_FILE must be set together", envPrefix)
 	}

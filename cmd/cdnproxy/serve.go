@@ -30,6 +30,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	failures := proxy.NewFailures(cfg.FailuresSize, nil)
+	limits, err := cfg.limits(logger, reg)
+	if err != nil {
+		return err
+	}
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		UpstreamV3:   upstreamV3,
@@ -42,6 +46,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Metrics:      proxy.NewMetrics(reg),
 		Failures:     failures,
 		BridgeV2:     cfg.V2Bridge == "on",
+		Limits:       limits,
 	})
 	if err != nil {
 		return err
@@ -55,7 +60,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Ready:    ready.Load,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}),
 		Failures: failures,
+		Limits:   limits,
 	})
+	if cfg.Limits == "on" && cfg.signing().Mode != proxy.Passthrough {
+		go refreshQuotas(ctx, p, logger)
+	}
 
 	apiLn, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

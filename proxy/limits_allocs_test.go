@@ -1,0 +1,21 @@
+//go:build !race
+
+package proxy
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// The in-memory rate check allocates nothing per call.
+func TestLimitsRateAllocs(t *testing.T) {
+	l, err := NewLimits(LimitsConfig{On: true, Rates: map[string]Rate{"DescribeDomains": {Calls: 1 << 30, Per: time.Millisecond, Burst: 1 << 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, ctx := l.rates["DescribeDomains"], context.Background()
+	if n := testing.AllocsPerRun(1000, func() { _ = l.rate(ctx, re) }); n != 0 {
+		t.Errorf("the rate check allocates %.1f times a call, want 0", n)
+	}
+}
