@@ -73,6 +73,11 @@ type Config struct {
 	// calls that do the same at UpstreamV3, signed with TC3, and answered
 	// in the 2.0 shape. It needs UpstreamV3 and the Resign or Sign mode.
 	BridgeV2 bool
+	// PublicHosts are the proxy's own host names (host or host:port) as
+	// clients sign them. Empty means any Host a call arrives with, except
+	// another Tencent Cloud API's (cvm.api.qcloud.com, …); the upstream's
+	// host and the CDN API's hosts are accepted either way.
+	PublicHosts []string
 }
 
 // The API's documented request limits: 32 KB of query string for GET,

@@ -48,6 +48,7 @@ type config struct {
 	ClientTokenFile string `env:"CLIENT_TOKEN_FILE,file" desc:"file holding the client token, instead of CDNPROXY_CLIENT_TOKEN"`
 	TLSCertFile     string `env:"TLS_CERT_FILE" desc:"PEM certificate (chain) to serve the API port over TLS; needs CDNPROXY_TLS_KEY_FILE"`
 	TLSKeyFile      string `env:"TLS_KEY_FILE" desc:"PEM private key for CDNPROXY_TLS_CERT_FILE"`
+	PublicHosts     string `env:"PUBLIC_HOSTS" desc:"the proxy's own host names (host or host:port, comma-separated) a signature may name; empty: any but another Tencent Cloud API's host"`
 }
 
 // loadConfig reads the configuration from environ (KEY=value strings) and
@@ -151,6 +152,11 @@ func (c config) validate() error {
 		bad("FAILURES_SIZE", "must be between 1 and 100000, got %d", c.FailuresSize)
 	}
 	errs = append(errs, c.validateSigning()...)
+	for _, h := range c.publicHosts() {
+		if strings.ContainsAny(h, "/@ ") || strings.HasPrefix(h, ":") {
+			bad("PUBLIC_HOSTS", "%q is not a host or host:port", h)
+		}
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TLS_CERT_FILE", "and %sTLS_KEY_FILE must be set together", envPrefix)
 	}
@@ -260,6 +266,17 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// publicHosts returns CDNPROXY_PUBLIC_HOSTS as a list.
+func (c config) publicHosts() []string {
+	var hosts []string
+	for _, h := range strings.Split(c.PublicHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 // signing returns the proxy's signing configuration.

@@ -42,6 +42,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Metrics:      proxy.NewMetrics(reg),
 		Failures:     failures,
 		BridgeV2:     cfg.V2Bridge == "on",
+		PublicHosts:  cfg.publicHosts(),
 	})
 	if err != nil {
 		return err
