@@ -55,6 +55,9 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return in, errMethod()
 	}
+	if upgrade(r.Header) {
+		return in, errUpgrade()
+	}
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return in, errTooLarge("query string", maxQueryBytes)
 	}
@@ -138,6 +141,22 @@ func setBody(r *http.Request, body []byte) {
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	r.TransferEncoding = nil
+}
+
+// upgrade reports whether a request asks to switch protocols: an Upgrade
+// header named in Connection, as httputil.ReverseProxy would forward it.
+func upgrade(h http.Header) bool {
+	if h.Get("Upgrade") == "" {
+		return false
+	}
+	for _, v := range h["Connection"] {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mediaType returns a Content-Type's media type, lower-cased, or "" when

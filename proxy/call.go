@@ -23,6 +23,10 @@ const (
 	outcomeRefused       outcome = "refused"        // the proxy answered the call itself
 	outcomeUpstreamError outcome = "upstream_error" // the API could not be reached or timed out
 	outcomeClientGone    outcome = "client_gone"    // the client hung up before the answer
+	// outcomeAmbiguous is a body with two top-level "code" (or
+	// "Response") members, which parsers read differently: sent on
+	// untouched, counted as neither a success nor an error.
+	outcomeAmbiguous outcome = "ambiguous"
 )
 
 // failed reports whether the outcome is a failed call, logged at warn.

@@ -126,6 +126,11 @@ func errMethod() *apiError {
 		allow: "GET, POST", message: "cdnproxy: only GET and POST are accepted"}
 }
 
+func errUpgrade() *apiError {
+	return &apiError{status: http.StatusBadRequest, code: 4600, v3Code: "UnsupportedProtocol", outcome: outcomeRefused,
+		message: "cdnproxy: the API never switches protocols; send the call without Upgrade"}
+}
+
 func errTooLarge(what string, limit int) *apiError {
 	status := http.StatusRequestEntityTooLarge
 	if what == "query string" {

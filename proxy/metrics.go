@@ -66,7 +66,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnproxy_calls_total",
 			Help: "API calls handled, by action (a known API 2.0 or 3.0 action, \"other\" for unknown names, \"none\" when the call named none), " +
-				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone), " +
+				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone, ambiguous), " +
 				"category (the error category of failed calls, \"none\" for the rest) and retryable (\"true\" or \"false\"; \"false\" for calls that did not fail).",
 		}, []string{"action", "outcome", "category", "retryable"}),
 		upstreamSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{

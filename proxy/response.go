@@ -28,6 +28,12 @@ const shortSize = 4 << 10
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	c.upstreamAnswered(resp.StatusCode)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The API never switches protocols, and the proxy asks for no
+		// upgrade: a tunnel would have no deadline and no annotation.
+		resp.Body.Close()
+		return errSwitchingProtocols
+	}
 	if !hasBody(resp) {
 		c.deadline.decided() // nothing is left to wait for
 		c.answered(outcomePassthrough, annotate.Result{})
@@ -52,7 +58,11 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			// copy, not the pooled buffer the body is sent from.
 			_, res = annotate.Body(bytes.Clone(peeked))
 		}
-		return p.passOn(resp, c, outcomeSuccess, res, b, peeked)
+		o := outcomeSuccess
+		if b.ended && annotate.Ambiguous(peeked) {
+			o = outcomeAmbiguous // a later "code" may say otherwise
+		}
+		return p.passOn(resp, c, o, res, b, peeked)
 	case annotate.Pass:
 		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, peeked)
 	}
@@ -76,6 +86,10 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		o = outcomeSuccess
 	case annotate.Failure:
 		o = outcomeAPIError
+	default:
+		if annotate.Ambiguous(body) {
+			o = outcomeAmbiguous
+		}
 	}
 	if res.Kind != annotate.Failure || len(out) == len(body) {
 		// Unchanged (not an error, or every annotation member was
@@ -135,6 +149,9 @@ func (p *Proxy) passOn(resp *http.Response, c *call, o outcome, res annotate.Res
 	}
 	return nil
 }
+
+// errSwitchingProtocols reports an upstream that answered 101.
+var errSwitchingProtocols = errors.New("the upstream answered 101 Switching Protocols")
 
 // errLateDecision reports a deadline that passed before the body could be
 // passed on.

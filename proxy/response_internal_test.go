@@ -131,3 +131,19 @@ func TestSignedHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestSwitchingProtocolsRefused: an upstream 101 is never tunnelled (a
+// tunnel has no deadline and no annotation): modifyResponse fails, which
+// upstreamFailed answers with 502.
+func TestSwitchingProtocolsRefused(t *testing.T) {
+	p, err := New(Config{Upstream: &url.URL{Scheme: "http", Host: "upstream.invalid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil)
+	resp := &http.Response{StatusCode: http.StatusSwitchingProtocols, Header: http.Header{"Upgrade": {"websocket"}},
+		Body: io.NopCloser(strings.NewReader("")), Request: req}
+	if err := p.modifyResponse(resp); err == nil {
+		t.Fatal("a 101 was passed on")
+	}
+}
