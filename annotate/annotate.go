@@ -139,21 +139,42 @@ const UnknownDescription = "This error code is not in cdnproxy's catalogue. Read
 // body itself, untouched. For a Failure it is a new slice, or body itself
 // when every annotation member was already present.
 func Body(body []byte) ([]byte, Result) {
-	f, ok := inspect(body)
-	if !ok {
-		return body, Result{Kind: Other}
-	}
-	if f.response != nil {
-		return bodyV3(body, f.response)
-	}
-	if f.code == 0 {
-		return body, Result{Kind: Success, Generation: 2}
-	}
-	res := classify(f)
-	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) {
+	out, _, res := annotateBody(body, true)
+	if out == nil {
 		return body, res
 	}
-	return splice(body, f, res), res
+	return out, res
+}
+
+// Annotation is Body without the copy, for a caller that sends the body
+// in pieces: the annotated body is body[:at] + members + body[at:], and
+// members is nil when Body would return body unchanged. A large error
+// body is then held once, never twice.
+func Annotation(body []byte) (at int, members []byte, res Result) {
+	members, at, res = annotateBody(body, false)
+	return at, members, res
+}
+
+// annotateBody is Body (whole) and Annotation: out is nil when the body
+// goes unchanged, else the whole annotated body (whole) or only the
+// members to insert at at.
+func annotateBody(body []byte, whole bool) (out []byte, at int, res Result) {
+	f, ok := inspect(body)
+	if !ok {
+		return nil, 0, Result{Kind: Other}
+	}
+	if f.response != nil {
+		return bodyV3(body, f.response, whole)
+	}
+	if f.code == 0 {
+		return nil, 0, Result{Kind: Success, Generation: 2}
+	}
+	res = classify(f)
+	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) {
+		return nil, 0, res
+	}
+	out, at = splice(body, f, res, whole)
+	return out, at, res
 }
 
 // fields are the top-level members of a body that matter here.
@@ -385,11 +406,14 @@ func atoi(b []byte) (int, bool) {
 }
 
 // splice returns a copy of body with the missing annotation members
-// inserted before the top-level object's closing brace.
-func splice(body []byte, f fields, res Result) []byte {
+// inserted before the top-level object's closing brace (whole), or only
+// those members; and where they go.
+func splice(body []byte, f fields, res Result, whole bool) ([]byte, int) {
 	end := bytes.LastIndexByte(body, '}')
-	out := make([]byte, 0, len(body)+len(res.Description)+96)
-	out = append(out, body[:end]...)
+	out := make([]byte, 0, wholeLen(body, whole)+len(res.Description)+96)
+	if whole {
+		out = append(out, body[:end]...)
+	}
 	if !f.hasCategory {
 		out = append(out, `,"category":"`...)
 		out = append(out, res.Category...)
@@ -407,7 +431,18 @@ func splice(body []byte, f fields, res Result) []byte {
 		out = append(out, `,"moduleCode":`...)
 		out = strconv.AppendInt(out, int64(res.ModuleCode), 10)
 	}
-	return append(out, body[end:]...)
+	if whole {
+		out = append(out, body[end:]...)
+	}
+	return out, end
+}
+
+// wholeLen is len(body) for a whole copy, 0 for members only.
+func wholeLen(body []byte, whole bool) int {
+	if whole {
+		return len(body)
+	}
+	return 0
 }
 
 // appendString appends s as a JSON string. Catalogue text is plain ASCII,

@@ -22,17 +22,18 @@ type errorV3 struct {
 	hasCategory, hasRetryable, hasDescription bool
 }
 
-// bodyV3 handles a body whose top level is {"Response": response}.
-func bodyV3(body, response []byte) ([]byte, Result) {
+// bodyV3 handles a body whose top level is {"Response": response}, as
+// annotateBody does.
+func bodyV3(body, response []byte, whole bool) ([]byte, int, Result) {
 	e, ok := inspectV3(response)
 	if !ok {
-		return body, Result{Kind: Other}
+		return nil, 0, Result{Kind: Other}
 	}
 	if e.errObj == nil {
-		return body, Result{Kind: Success, Generation: 3, requestID: e.requestID}
+		return nil, 0, Result{Kind: Success, Generation: 3, requestID: e.requestID}
 	}
 	if !gjson.ValidBytes(body) {
-		return body, Result{Kind: Other}
+		return nil, 0, Result{Kind: Other}
 	}
 	res := Result{Kind: Failure, Generation: 3, ErrorCode: jsonText(e.code), message: e.message, requestID: e.requestID}
 	if entry, ok := codes.V3(res.ErrorCode); ok {
@@ -44,9 +45,10 @@ func bodyV3(body, response []byte) ([]byte, Result) {
 		res.Source, res.Category, res.Description = FromNone, codes.Unknown, UnknownDescription
 	}
 	if e.hasCategory && e.hasRetryable && e.hasDescription {
-		return body, res
+		return nil, 0, res
 	}
-	return spliceV3(body, e, res), res
+	out, at := spliceV3(body, e, res, whole)
+	return out, at, res
 }
 
 // inspectV3 reads a Response object. It fails unless Response is an
@@ -120,13 +122,16 @@ func inspectV3(response []byte) (errorV3, bool) {
 }
 
 // spliceV3 returns a copy of body with the missing annotation members
-// inserted before the closing brace of Response.Error.
-func spliceV3(body []byte, e errorV3, res Result) []byte {
+// inserted before the closing brace of Response.Error (whole), or only
+// those members; and where they go.
+func spliceV3(body []byte, e errorV3, res Result, whole bool) ([]byte, int) {
 	// e.errObj is a subslice of body: its offset follows from the
 	// capacities.
 	end := cap(body) - cap(e.errObj) + len(e.errObj) - 1
-	out := make([]byte, 0, len(body)+len(res.Description)+96)
-	out = append(out, body[:end]...)
+	out := make([]byte, 0, wholeLen(body, whole)+len(res.Description)+96)
+	if whole {
+		out = append(out, body[:end]...)
+	}
 	if !e.hasCategory {
 		out = append(out, `,"Category":"`...)
 		out = append(out, res.Category...)
@@ -140,5 +145,8 @@ func spliceV3(body []byte, e errorV3, res Result) []byte {
 		out = append(out, `,"Description":`...)
 		out = appendString(out, res.Description)
 	}
-	return append(out, body[end:]...)
+	if whole {
+		out = append(out, body[end:]...)
+	}
+	return out, end
 }

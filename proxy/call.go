@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
@@ -27,11 +28,15 @@ const (
 	// "Response") members, which parsers read differently: sent on
 	// untouched, counted as neither a success nor an error.
 	outcomeAmbiguous outcome = "ambiguous"
+	// outcomeBusy is a call refused because the proxy met one of its own
+	// limits (in flight, memory, file descriptors): not the upstream's
+	// failure, and retryable.
+	outcomeBusy outcome = "busy"
 )
 
 // failed reports whether the outcome is a failed call, logged at warn.
 func (o outcome) failed() bool {
-	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError
+	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError || o == outcomeBusy
 }
 
 // call is the record of one request on its way through, for the single
@@ -55,12 +60,17 @@ type call struct {
 	clientCtx    context.Context // the client's request context
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
+	held         hold            // the call's share of the memory budget
 
 	// Set by admit.
 	api       *api // the API called; nil for a path that is no API's
 	action    string
 	secretID  string // as the client sent it; masked when logged
 	successor string // the API 3.0 action that replaces a 2.0 call's action
+	// requestLimit is the size limit of a POST body; requestBody the
+	// body when it streams (passthrough), unread.
+	requestLimit int64
+	requestBody  *limitedBody
 
 	// Set by this file's methods.
 	outcome     outcome
@@ -70,6 +80,7 @@ type call struct {
 	upstreamErr error           // why the upstream exchange failed, for the log only
 	upstreamID  string          // the 3.0 RequestId of a bridged call
 	timedOut    bool            // the upstream failure was the deadline's
+	busyReason  string          // the limit a busy call met
 	stream      streamBody      // the answer's body, when it streams
 	status      int             // status written to the client
 	bytes       int64           // body bytes written to the client
@@ -169,6 +180,14 @@ func (c *call) upstreamFailed(err error, message string) *apiError {
 		c.upstream.duration = time.Since(c.upstream.start)
 	}
 	switch {
+	case c.requestBody.tooLarge():
+		e := errTooLarge("request body", int(c.requestLimit))
+		c.fail(e, e.message)
+		return e
+	case localResources(err):
+		e := errBusy(busyLocal)
+		c.fail(e, e.message)
+		return e
 	case c.deadline.expired():
 		c.timedOut = true
 		e := errUpstream(true)
@@ -182,6 +201,12 @@ func (c *call) upstreamFailed(err error, message string) *apiError {
 		c.fail(e, cmpMessage(message, e))
 		return e
 	}
+}
+
+// localResources reports an error of the proxy's own host, such as too
+// many open files: the upstream never saw the call.
+func localResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // cmpMessage is message, or the error's own when message is empty.
@@ -214,7 +239,7 @@ func (c *call) settle() {
 func (c *call) fail(e *apiError, message string) {
 	gen := c.gen()
 	category, retryable, description := e.annotation(gen)
-	c.outcome = e.outcome
+	c.outcome, c.busyReason = e.outcome, e.reason
 	c.result = annotate.Result{Kind: annotate.Failure, Generation: gen, Code: e.code, ErrorCode: e.v3Code,
 		Category: category, Retryable: retryable, Description: description}
 	c.codeDesc, c.message = "", message

@@ -78,6 +78,11 @@ type Config struct {
 	// another Tencent Cloud API's (cvm.api.qcloud.com, …); the upstream's
 	// host and the CDN API's hosts are accepted either way.
 	PublicHosts []string
+	// MemoryBudget bounds the bytes all calls together hold to annotate
+	// response bodies and to verify request bodies. A response that
+	// cannot get budget passes through untouched; a request body that
+	// cannot is refused as busy (503, retryable). Zero means 256 MiB.
+	MemoryBudget int64
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -115,6 +120,7 @@ type Proxy struct {
 	// (Config.BridgeV2); nil without it.
 	bridge  *bridge.Bridge
 	replays *replayCache
+	budget  *memoryBudget // Config.MemoryBudget
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -128,8 +134,11 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("proxy: Timeout and MaxBodyBytes must not be negative")
+	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 || cfg.MemoryBudget < 0 {
+		return nil, fmt.Errorf("proxy: Timeout, MaxBodyBytes and MemoryBudget must not be negative")
+	}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = 256 << 20
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -156,7 +165,8 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br}
+	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br,
+		budget: &memoryBudget{limit: cfg.MemoryBudget}}
 	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath, label: "2.0",
 		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
 	if br != nil {
@@ -185,6 +195,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idHeader = []string{c.id}
+	c.held.budget = p.budget
+	defer c.held.release() // after the answer, and the bytes it was sent from, went out
 	c.w = countingWriter{ResponseWriter: w, c: c}
 	cw := &c.w
 	p.cfg.Metrics.callStarted()

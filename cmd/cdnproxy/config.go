@@ -30,6 +30,7 @@ type config struct {
 	V2Bridge        string        `env:"V2_BRIDGE" envDefault:"off" desc:"on: answer API 2.0 calls through API 3.0 at CDNPROXY_UPSTREAM_V3_URL, since Tencent retired API 2.0 on 2022-11-30 (needs resign or sign); off: forward them to CDNPROXY_UPSTREAM_URL"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" envDefault:"30s" desc:"limit for connecting, sending and getting the answer's headers and the part of the body needed to decide"`
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" desc:"largest response body held for annotation; larger bodies pass through untouched"`
+	MemoryBudget    int64         `env:"MEMORY_BUDGET" envDefault:"268435456" desc:"bytes all calls together may hold to annotate response bodies and verify request bodies; beyond it responses pass through untouched and request bodies are refused as busy (503, retryable)"`
 	MaxIdleConns    int           `env:"MAX_IDLE_CONNS" envDefault:"64" desc:"idle upstream connections kept for reuse; set near your peak concurrency"`
 	Always200       bool          `env:"ALWAYS_200" envDefault:"false" desc:"answer the proxy's own errors with HTTP 200, as the API does, for clients that ignore other statuses"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug (every call), info, warn (failed calls only) or error"`
@@ -135,6 +136,9 @@ func (c config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("MAX_BODY_BYTES", "must be at least 1024, got %d", c.MaxBodyBytes)
+	}
+	if c.MemoryBudget < c.MaxBodyBytes {
+		bad("MEMORY_BUDGET", "must be at least %sMAX_BODY_BYTES (%d), got %d", envPrefix, c.MaxBodyBytes, c.MemoryBudget)
 	}
 	if c.MaxIdleConns < 1 {
 		bad("MAX_IDLE_CONNS", "must be at least 1, got %d", c.MaxIdleConns)

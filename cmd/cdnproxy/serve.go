@@ -43,6 +43,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		Failures:     failures,
 		BridgeV2:     cfg.V2Bridge == "on",
 		PublicHosts:  cfg.publicHosts(),
+		MemoryBudget: cfg.MemoryBudget,
 	})
 	if err != nil {
 		return err
