@@ -53,6 +53,9 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 	if c.api == nil {
 		return in, errNotAPIPath()
 	}
+	if c.slot = p.slots.acquire(); !c.slot {
+		return in, errBusy(busyInFlight)
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return in, errMethod()
 	}

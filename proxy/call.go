@@ -61,6 +61,7 @@ type call struct {
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
 	held         hold            // the call's share of the memory budget
+	slot         bool            // the call holds one of Config.MaxInFlight's slots
 
 	// Set by admit.
 	api       *api // the API called; nil for a path that is no API's
@@ -84,6 +85,7 @@ type call struct {
 	stream      streamBody      // the answer's body, when it streams
 	status      int             // status written to the client
 	bytes       int64           // body bytes written to the client
+	writeErr    error           // the first failed write to the client
 	upstream    struct {
 		start    time.Time
 		duration time.Duration // to the decision about the body
@@ -225,6 +227,13 @@ const brokenOff = "cdnproxy: the answer broke off while it streamed"
 // all, because the upstream stalled or dropped the connection, or the
 // client hung up.
 func (c *call) settle() {
+	if c.writeErr != nil && c.outcome != outcomeRefused && c.outcome != outcomeBusy && c.outcome != outcomeUpstreamError {
+		// The client stopped reading (past Config.ClientWriteTimeout) or
+		// went away while the answer went out.
+		c.upstreamErr = c.writeErr
+		c.outcome = outcomeClientGone
+		return
+	}
 	if c.stream.err == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
 		return
 	}
@@ -281,6 +290,7 @@ func (c *call) streamed(body io.ReadCloser) io.ReadCloser {
 type countingWriter struct {
 	http.ResponseWriter
 	c           *call
+	guard       writeGuard // bounds each write (Config.ClientWriteTimeout)
 	wroteHeader bool
 }
 
@@ -299,8 +309,12 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.guard.extend()
 	n, err := w.ResponseWriter.Write(b)
 	w.c.bytes += int64(n)
+	if err != nil && w.c.writeErr == nil {
+		w.c.writeErr = err
+	}
 	return n, err
 }
 

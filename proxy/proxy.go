@@ -83,6 +83,14 @@ type Config struct {
 	// cannot get budget passes through untouched; a request body that
 	// cannot is refused as busy (503, retryable). Zero means 256 MiB.
 	MemoryBudget int64
+	// ClientWriteTimeout bounds each write of an answer to the client: a
+	// client that reads nothing for that long is cut off (outcome
+	// client_gone) and the upstream exchange canceled. Zero means 60s.
+	ClientWriteTimeout time.Duration
+	// MaxInFlight bounds the calls being proxied at once; a call beyond
+	// it is answered at once with an API-shaped busy answer (503,
+	// Retry-After, category unavailable, retryable). Zero means no bound.
+	MaxInFlight int
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -121,6 +129,7 @@ type Proxy struct {
 	bridge  *bridge.Bridge
 	replays *replayCache
 	budget  *memoryBudget // Config.MemoryBudget
+	slots   *slots        // Config.MaxInFlight
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -134,8 +143,11 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 || cfg.MemoryBudget < 0 {
-		return nil, fmt.Errorf("proxy: Timeout, MaxBodyBytes and MemoryBudget must not be negative")
+	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 || cfg.MemoryBudget < 0 || cfg.ClientWriteTimeout < 0 || cfg.MaxInFlight < 0 {
+		return nil, fmt.Errorf("proxy: Timeout, MaxBodyBytes, MemoryBudget, ClientWriteTimeout and MaxInFlight must not be negative")
+	}
+	if cfg.ClientWriteTimeout == 0 {
+		cfg.ClientWriteTimeout = 60 * time.Second
 	}
 	if cfg.MemoryBudget == 0 {
 		cfg.MemoryBudget = 256 << 20
@@ -166,7 +178,7 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br,
-		budget: &memoryBudget{limit: cfg.MemoryBudget}}
+		budget: &memoryBudget{limit: cfg.MemoryBudget}, slots: &slots{max: int64(cfg.MaxInFlight)}}
 	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath, label: "2.0",
 		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
 	if br != nil {
@@ -197,8 +209,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.idHeader = []string{c.id}
 	c.held.budget = p.budget
 	defer c.held.release() // after the answer, and the bytes it was sent from, went out
-	c.w = countingWriter{ResponseWriter: w, c: c}
+	c.w = countingWriter{ResponseWriter: w, c: c, guard: newWriteGuard(w, p.cfg.ClientWriteTimeout)}
 	cw := &c.w
+	defer func() {
+		if c.slot {
+			p.slots.release()
+		}
+	}()
 	p.cfg.Metrics.callStarted()
 	defer p.cfg.Metrics.callEnded()
 	defer p.finish(c)
@@ -226,8 +243,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer c.deadline.stop()
 	c.forwarded()
 	p.rp.ServeHTTP(cw, in.r)
-	if c.outcome != outcomeClientGone {
+	if c.outcome != outcomeClientGone && c.writeErr == nil {
+		cw.guard.extend()
 		flush(w)
+		cw.guard.clear()
 	}
 }
 

@@ -38,6 +38,12 @@ type config struct {
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long SIGTERM waits for calls in flight before exiting"`
 	FailuresSize    int           `env:"FAILURES_SIZE" envDefault:"200" desc:"how many recent failed calls the failures page keeps"`
 
+	// Limits on load (see docs/reliability.md).
+	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s" desc:"how long a write of an answer to the client may make no progress before the client is cut off and its upstream call canceled"`
+	MaxInFlight        int           `env:"MAX_IN_FLIGHT" envDefault:"256" desc:"calls proxied at once; beyond it calls get an immediate busy answer (503, Retry-After, retryable)"`
+	MaxUpstreamConns   int           `env:"MAX_UPSTREAM_CONNS" envDefault:"256" desc:"upstream connections to each upstream host, in use or idle"`
+	MaxConns           int           `env:"MAX_CONNS" envDefault:"1024" desc:"client connections open at once; beyond it new connections wait in the listen backlog"`
+
 	Signing         string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
 	SecretID        string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
 	SecretIDFile    string `env:"SECRET_ID_FILE,file" desc:"file holding the upstream SecretId, instead of CDNPROXY_SECRET_ID (e.g. a Docker secret)"`
@@ -139,6 +145,17 @@ func (c config) validate() error {
 	}
 	if c.MemoryBudget < c.MaxBodyBytes {
 		bad("MEMORY_BUDGET", "must be at least %sMAX_BODY_BYTES (%d), got %d", envPrefix, c.MaxBodyBytes, c.MemoryBudget)
+	}
+	if c.ClientWriteTimeout <= 0 {
+		bad("CLIENT_WRITE_TIMEOUT", "must be positive, got %s", c.ClientWriteTimeout)
+	}
+	for _, v := range [...]struct {
+		name string
+		n    int
+	}{{"MAX_IN_FLIGHT", c.MaxInFlight}, {"MAX_UPSTREAM_CONNS", c.MaxUpstreamConns}, {"MAX_CONNS", c.MaxConns}} {
+		if v.n < 1 {
+			bad(v.name, "must be at least 1, got %d", v.n)
+		}
 	}
 	if c.MaxIdleConns < 1 {
 		bad("MAX_IDLE_CONNS", "must be at least 1, got %d", c.MaxIdleConns)

@@ -30,13 +30,15 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	failures := proxy.NewFailures(cfg.FailuresSize, nil)
+	transport := proxy.NewTransport(cfg.MaxIdleConns)
+	transport.MaxConnsPerHost = cfg.MaxUpstreamConns
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		UpstreamV3:   upstreamV3,
 		Timeout:      cfg.UpstreamTimeout,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Always200:    cfg.Always200,
-		Transport:    proxy.NewTransport(cfg.MaxIdleConns),
+		Transport:    transport,
 		Signing:      cfg.signing(),
 		Logger:       logger,
 		Metrics:      proxy.NewMetrics(reg),
@@ -44,6 +46,10 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		BridgeV2:     cfg.V2Bridge == "on",
 		PublicHosts:  cfg.publicHosts(),
 		MemoryBudget: cfg.MemoryBudget,
+
+		// The limits on load (see docs/reliability.md).
+		ClientWriteTimeout: cfg.ClientWriteTimeout,
+		MaxInFlight:        cfg.MaxInFlight,
 	})
 	if err != nil {
 		return err
@@ -71,6 +77,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		}
 		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
+	apiLn = newLimitListener(apiLn, cfg.MaxConns, logger)
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
 		apiLn.Close()
