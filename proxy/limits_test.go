@@ -24,7 +24,7 @@ import (
 // ClientWriteTimeout, and its upstream exchange is canceled (the
 // upstream's write fails), instead of holding both for ever.
 func TestStalledClientCutOff(t *testing.T) {
-	const clients = 5
+	const clients = 50
 	released := make(chan struct{}, clients)
 	chunk := []byte(strings.Repeat("x", 32<<10))
 	front, logs := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
