@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,6 +102,8 @@ func TestLoadChild(t *testing.T) {
 	if scenario == "" {
 		return
 	}
+	// As cdnproxy's binary does (cmd/cdnproxy/serve.go) without GOMEMLIMIT.
+	debug.SetMemoryLimit(loadBudget + 256<<20)
 	errBody := []byte(`{"code":4000,"message":"(9110)no such host","codeDesc":"9110","pad":"` + strings.Repeat("x", 1<<20-100) + `"}`)
 	var zipped bytes.Buffer
 	zw := gzip.NewWriter(&zipped)

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +31,12 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	upstreamV3, _ := url.Parse(cfg.UpstreamV3URL) // likewise
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		// The budget bounds the bytes calls hold, not the garbage they
+		// leave: without a limit the collector lets a burst of annotated
+		// bodies grow the heap to several times the budget.
+		debug.SetMemoryLimit(cfg.MemoryBudget + memoryOverhead)
+	}
 	failures := proxy.NewFailures(cfg.FailuresSize, nil)
 	transport := proxy.NewTransport(cfg.MaxIdleConns)
 	transport.MaxConnsPerHost = cfg.MaxUpstreamConns
@@ -127,6 +135,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger.Info("cdnproxy stopped")
 	return nil
 }
+
+// memoryOverhead is what the process is allowed beyond the memory budget
+// before the collector works harder (the Go soft memory limit; GOMEMLIMIT
+// overrides it): the runtime, and each call's fixed buffers.
+const memoryOverhead = 256 << 20
 
 // retiredV2Host is the API 2.0 host, retired on 2022-11-30.
 const retiredV2Host = "cdn.api.qcloud.com"
