@@ -142,42 +142,69 @@ const UnknownDescription = "This error code is not in cdnproxy's catalogue. Read
 // what it found. For any Kind other than Failure the returned slice is
 // body itself, untouched. For a Failure it is a new slice, or body itself
 // when every annotation member was already present.
-func Body(body []byte) ([]byte, Result) { return annotateBody(body, time.Time{}, 0) }
+func Body(body []byte) ([]byte, Result) { return wholeBody(body, time.Time{}, 0) }
 
 // BodyAt is Body, and adds "retryAfter" (2.0) or "RetryAfter" (3.0) where
 // the wait is known at now (see RetryAfter); Result.RetryAfter says what
 // it added, and is also set when the body already had the member.
-func BodyAt(body []byte, now time.Time) ([]byte, Result) { return annotateBody(body, now, 0) }
+func BodyAt(body []byte, now time.Time) ([]byte, Result) { return wholeBody(body, now, 0) }
 
 // WithRetryAfter is Body, and adds "retryAfter" (2.0) or "RetryAfter"
 // (3.0) of the given seconds to a failure that has none: for an answer
 // whose wait the caller knows better than the code does (the proxy's own
 // limits know the next free slot).
 func WithRetryAfter(body []byte, seconds int) []byte {
-	out, _ := annotateBody(body, time.Time{}, seconds)
+	out, _ := wholeBody(body, time.Time{}, seconds)
 	return out
 }
 
-// annotateBody is Body; with a now that is not zero, BodyAt; with
-// seconds over 0, WithRetryAfter.
-func annotateBody(body []byte, now time.Time, seconds int) ([]byte, Result) {
+// wholeBody is Body, BodyAt and WithRetryAfter: the annotated body as one
+// slice, or body itself when it goes unchanged.
+func wholeBody(body []byte, now time.Time, seconds int) ([]byte, Result) {
+	out, _, res := annotateBody(body, now, seconds, true)
+	if out == nil {
+		return body, res
+	}
+	return out, res
+}
+
+// Annotation is Body without the copy, for a caller that sends the body
+// in pieces: the annotated body is body[:at] + members + body[at:], and
+// members is nil when Body would return body unchanged. A large error
+// body is then held once, never twice.
+func Annotation(body []byte) (at int, members []byte, res Result) {
+	return AnnotationAt(body, time.Time{})
+}
+
+// AnnotationAt is Annotation with BodyAt's retry hint.
+func AnnotationAt(body []byte, now time.Time) (at int, members []byte, res Result) {
+	members, at, res = annotateBody(body, now, 0, false)
+	return at, members, res
+}
+
+// annotateBody is all of the above: out is nil when the body goes
+// unchanged, else the whole annotated body (whole) or only the members to
+// insert at at. A now that is not zero adds the retry hint BodyAt adds;
+// seconds over 0, WithRetryAfter's.
+func annotateBody(body []byte, now time.Time, seconds int, whole bool) (out []byte, at int, res Result) {
 	f, ok := inspect(body)
 	if !ok {
-		return body, Result{Kind: Other}
+		return nil, 0, Result{Kind: Other}
 	}
 	if f.response != nil {
-		return bodyV3(body, f.response, now, seconds)
+		return bodyV3(body, f.response, now, seconds, whole)
 	}
 	if f.code == 0 {
-		return body, Result{Kind: Success, Generation: 2}
+		return nil, 0, Result{Kind: Success, Generation: 2}
 	}
-	res := classify(f)
+	res = classify(f)
 	res.RetryAfter = retryAfter(res, now, seconds)
 	if f.hasCategory && f.hasRetryable && f.hasDescription && (f.hasModuleCode || !res.HasModuleCode) &&
 		(f.hasRetryAfter || res.RetryAfter == 0) {
-		return body, res
+		return nil, 0, res
 	}
-	return splice(body, f, res), res
+	out, at = splice(body, f, res, whole)
+	return out, at, res
 }
 
 // fields are the top-level members of a body that matter here.
@@ -412,11 +439,14 @@ func atoi(b []byte) (int, bool) {
 }
 
 // splice returns a copy of body with the missing annotation members
-// inserted before the top-level object's closing brace.
-func splice(body []byte, f fields, res Result) []byte {
+// inserted before the top-level object's closing brace (whole), or only
+// those members; and where they go.
+func splice(body []byte, f fields, res Result, whole bool) ([]byte, int) {
 	end := bytes.LastIndexByte(body, '}')
-	out := make([]byte, 0, len(body)+len(res.Description)+96)
-	out = append(out, body[:end]...)
+	out := make([]byte, 0, wholeLen(body, whole)+len(res.Description)+96)
+	if whole {
+		out = append(out, body[:end]...)
+	}
 	if !f.hasCategory {
 		out = append(out, `,"category":"`...)
 		out = append(out, res.Category...)
@@ -438,7 +468,18 @@ func splice(body []byte, f fields, res Result) []byte {
 		out = append(out, `,"retryAfter":`...)
 		out = strconv.AppendInt(out, int64(res.RetryAfter), 10)
 	}
-	return append(out, body[end:]...)
+	if whole {
+		out = append(out, body[end:]...)
+	}
+	return out, end
+}
+
+// wholeLen is len(body) for a whole copy, 0 for members only.
+func wholeLen(body []byte, whole bool) int {
+	if whole {
+		return len(body)
+	}
+	return 0
 }
 
 // appendString appends s as a JSON string. Catalogue text is plain ASCII,

@@ -24,17 +24,18 @@ type errorV3 struct {
 	hasRetryAfter                             bool
 }
 
-// bodyV3 handles a body whose top level is {"Response": response}.
-func bodyV3(body, response []byte, now time.Time, seconds int) ([]byte, Result) {
+// bodyV3 handles a body whose top level is {"Response": response}, as
+// annotateBody does (now and seconds: the retry hint).
+func bodyV3(body, response []byte, now time.Time, seconds int, whole bool) ([]byte, int, Result) {
 	e, ok := inspectV3(response)
 	if !ok {
-		return body, Result{Kind: Other}
+		return nil, 0, Result{Kind: Other}
 	}
 	if e.errObj == nil {
-		return body, Result{Kind: Success, Generation: 3, requestID: e.requestID}
+		return nil, 0, Result{Kind: Success, Generation: 3, requestID: e.requestID}
 	}
 	if !gjson.ValidBytes(body) {
-		return body, Result{Kind: Other}
+		return nil, 0, Result{Kind: Other}
 	}
 	res := Result{Kind: Failure, Generation: 3, ErrorCode: jsonText(e.code), message: e.message, requestID: e.requestID}
 	if entry, ok := codes.V3(res.ErrorCode); ok {
@@ -47,9 +48,10 @@ func bodyV3(body, response []byte, now time.Time, seconds int) ([]byte, Result) 
 	}
 	res.RetryAfter = retryAfter(res, now, seconds)
 	if e.hasCategory && e.hasRetryable && e.hasDescription && (e.hasRetryAfter || res.RetryAfter == 0) {
-		return body, res
+		return nil, 0, res
 	}
-	return spliceV3(body, e, res), res
+	out, at := spliceV3(body, e, res, whole)
+	return out, at, res
 }
 
 // inspectV3 reads a Response object. It fails unless Response is an
@@ -125,13 +127,16 @@ func inspectV3(response []byte) (errorV3, bool) {
 }
 
 // spliceV3 returns a copy of body with the missing annotation members
-// inserted before the closing brace of Response.Error.
-func spliceV3(body []byte, e errorV3, res Result) []byte {
+// inserted before the closing brace of Response.Error (whole), or only
+// those members; and where they go.
+func spliceV3(body []byte, e errorV3, res Result, whole bool) ([]byte, int) {
 	// e.errObj is a subslice of body: its offset follows from the
 	// capacities.
 	end := cap(body) - cap(e.errObj) + len(e.errObj) - 1
-	out := make([]byte, 0, len(body)+len(res.Description)+96)
-	out = append(out, body[:end]...)
+	out := make([]byte, 0, wholeLen(body, whole)+len(res.Description)+96)
+	if whole {
+		out = append(out, body[:end]...)
+	}
 	if !e.hasCategory {
 		out = append(out, `,"Category":"`...)
 		out = append(out, res.Category...)
@@ -149,5 +154,8 @@ func spliceV3(body []byte, e errorV3, res Result) []byte {
 		out = append(out, `,"RetryAfter":`...)
 		out = strconv.AppendInt(out, int64(res.RetryAfter), 10)
 	}
-	return append(out, body[end:]...)
+	if whole {
+		out = append(out, body[end:]...)
+	}
+	return out, end
 }

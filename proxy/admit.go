@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
@@ -52,8 +53,14 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 	if c.api == nil {
 		return in, errNotAPIPath()
 	}
+	if c.slot = p.slots.acquire(); !c.slot {
+		return in, errBusy(busyInFlight)
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return in, errMethod()
+	}
+	if upgrade(r.Header) {
+		return in, errUpgrade()
 	}
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return in, errTooLarge("query string", maxQueryBytes)
@@ -71,22 +78,43 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 		if in.json {
 			limit = maxJSONBytes
 		}
-		body, err := readBody(r, limit)
-		if err != nil {
-			if errors.Is(err, errBodyTooLarge) {
+		c.requestLimit = limit
+		form := mediaType(contentType) == "application/x-www-form-urlencoded"
+		if p.cfg.Signing.Mode == Passthrough && !form {
+			// Nothing reads a JSON or multipart body in passthrough:
+			// it streams to the upstream, held to its limit on the way.
+			if r.ContentLength > limit {
 				return in, errTooLarge("request body", int(limit))
+			}
+			c.requestBody = streamRequestBody(r, limit)
+			return p.looked(in, c, "")
+		}
+		body, err := readBody(r, limit, &c.held)
+		if err != nil {
+			switch {
+			case errors.Is(err, errBodyTooLarge):
+				return in, errTooLarge("request body", int(limit))
+			case errors.Is(err, errNoBudget):
+				return in, errBusy(busyMemory)
 			}
 			return in, errBadRequest("the request body could not be read")
 		}
 		in.body = body
 		raw = ""
 		switch {
-		case mediaType(contentType) == "application/x-www-form-urlencoded":
+		case form:
 			raw = string(body)
 		case !in.json:
 			in.multipart = true
 		}
 	}
+	return p.looked(in, c, raw)
+}
+
+// looked finishes admit: it reads the parameters in raw (the query, or a
+// form body) and records on c what was called.
+func (p *Proxy) looked(in inbound, c *call, raw string) (inbound, *apiError) {
+	r := in.r
 	if p.cfg.Signing.Mode == Passthrough {
 		// The parameters are only looked at, for the log and the
 		// metrics: a call whose parameters do not parse is still
@@ -114,22 +142,81 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 // errBodyTooLarge reports a request body over the limit.
 var errBodyTooLarge = errors.New("request body too large")
 
-// readBody reads r's body, at most limit bytes, and puts it back so that
-// it can be forwarded (and, through GetBody, sent again by the transport).
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// readBody reads r's body, at most limit bytes, into memory reserved
+// from h (errNoBudget when there is none), and puts it back so that it
+// can be forwarded (and, through GetBody, sent again by the transport).
+func readBody(r *http.Request, limit int64, h *hold) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errBodyTooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, err
+	var body []byte
+	if r.ContentLength > 0 {
+		if !h.reserve(r.ContentLength + 1) {
+			return nil, errNoBudget
+		}
+		body = make([]byte, 0, r.ContentLength+1) // +1 to see the end
 	}
-	if int64(len(body)) > limit {
-		return nil, errBodyTooLarge
+	for {
+		if len(body) == cap(body) {
+			var ok bool
+			if body, ok = h.grow(body, limit); !ok {
+				return nil, errNoBudget
+			}
+		}
+		n, err := r.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if int64(len(body)) > limit {
+			return nil, errBodyTooLarge
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	setBody(r, body)
 	return body, nil
 }
+
+// streamRequestBody lets r's body stream to the upstream unread, held to
+// limit bytes: a body that goes past it breaks off the upstream call,
+// which is then answered as too large (see call.upstreamFailed), not as
+// the upstream's failure. It returns the body, or nil for none.
+func streamRequestBody(r *http.Request, limit int64) *limitedBody {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b := &limitedBody{ReadCloser: r.Body, left: limit}
+	r.Body = b
+	r.GetBody = nil
+	return b
+}
+
+// limitedBody is a streamed request body held to its limit. The
+// transport reads it on a goroutine of its own.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+	over atomic.Bool // it went past the limit
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		b.over.Store(true)
+		return 0, errBodyTooLarge
+	}
+	return n, err
+}
+
+// tooLarge reports whether a streamed body went past its limit; false
+// for nil.
+func (b *limitedBody) tooLarge() bool { return b != nil && b.over.Load() }
 
 // setBody makes body the request's body.
 func setBody(r *http.Request, body []byte) {
@@ -138,6 +225,22 @@ func setBody(r *http.Request, body []byte) {
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	r.TransferEncoding = nil
+}
+
+// upgrade reports whether a request asks to switch protocols: an Upgrade
+// header named in Connection, as httputil.ReverseProxy would forward it.
+func upgrade(h http.Header) bool {
+	if h.Get("Upgrade") == "" {
+		return false
+	}
+	for _, v := range h["Connection"] {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mediaType returns a Content-Type's media type, lower-cased, or "" when

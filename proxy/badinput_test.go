@@ -124,7 +124,8 @@ func TestBadRequests(t *testing.T) {
 		{"absolute-form URI, other path", "GET http://{attacker}/admin HTTP/1.1\r\nHost: {attacker}\r\n", false, refused, 404, ""},
 		{"Host header naming another host", "GET /v2/index.php?Action=RefreshCdnUrl HTTP/1.1\r\nHost: {attacker}\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
 		{"X-Forwarded-Host and Forwarded naming another host", get + "X-Forwarded-Host: {attacker}\r\nForwarded: host={attacker};proto=http\r\nX-Forwarded-Proto: https\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
-		{"Upgrade to another protocol", get + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
+		{"Upgrade to another protocol", get + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", false, refused, 400, ""},
+		{"Upgrade header without Connection: upgrade (not an upgrade; dropped as hop-by-hop)", get + "Upgrade: websocket\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
 		{"hop-by-hop Connection: X-Forwarded-For, X-Request-Id", get + "Connection: X-Forwarded-For, X-Request-Id\r\nX-Forwarded-For: 6.6.6.6\r\nX-Request-Id: abc-123\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
 		{"hop-by-hop Connection: Host, Content-Length, Cookie", get + "Connection: Host, Content-Length, Cookie\r\nCookie: s=1\r\n", false, forwarded, 200, "Action=RefreshCdnUrl"},
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/cdnproxy/cdnproxy/annotate"
@@ -23,11 +24,19 @@ const (
 	outcomeRefused       outcome = "refused"        // the proxy answered the call itself
 	outcomeUpstreamError outcome = "upstream_error" // the API could not be reached or timed out
 	outcomeClientGone    outcome = "client_gone"    // the client hung up before the answer
+	// outcomeAmbiguous is a body with two top-level "code" (or
+	// "Response") members, which parsers read differently: sent on
+	// untouched, counted as neither a success nor an error.
+	outcomeAmbiguous outcome = "ambiguous"
+	// outcomeBusy is a call refused because the proxy met one of its own
+	// limits (in flight, memory, file descriptors): not the upstream's
+	// failure, and retryable.
+	outcomeBusy outcome = "busy"
 )
 
 // failed reports whether the outcome is a failed call, logged at warn.
 func (o outcome) failed() bool {
-	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError
+	return o == outcomeAPIError || o == outcomeRefused || o == outcomeUpstreamError || o == outcomeBusy
 }
 
 // call is the record of one request on its way through, for the single
@@ -51,12 +60,18 @@ type call struct {
 	clientCtx    context.Context // the client's request context
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
+	held         hold            // the call's share of the memory budget
+	slot         bool            // the call holds one of Config.MaxInFlight's slots
 
 	// Set by admit.
 	api       *api // the API called; nil for a path that is no API's
 	action    string
 	secretID  string // as the client sent it; masked when logged
 	successor string // the API 3.0 action that replaces a 2.0 call's action
+	// requestLimit is the size limit of a POST body; requestBody the
+	// body when it streams (passthrough), unread.
+	requestLimit int64
+	requestBody  *limitedBody
 
 	// Set by this file's methods.
 	outcome     outcome
@@ -66,9 +81,11 @@ type call struct {
 	upstreamErr error           // why the upstream exchange failed, for the log only
 	upstreamID  string          // the 3.0 RequestId of a bridged call
 	timedOut    bool            // the upstream failure was the deadline's
+	busyReason  string          // the limit a busy call met
 	stream      streamBody      // the answer's body, when it streams
 	status      int             // status written to the client
 	bytes       int64           // body bytes written to the client
+	writeErr    error           // the first failed write to the client
 	upstream    struct {
 		start    time.Time
 		duration time.Duration // to the decision about the body
@@ -168,6 +185,14 @@ func (c *call) upstreamFailed(err error, message string) *apiError {
 		c.upstream.duration = time.Since(c.upstream.start)
 	}
 	switch {
+	case c.requestBody.tooLarge():
+		e := errTooLarge("request body", int(c.requestLimit))
+		c.fail(e, e.message)
+		return e
+	case localResources(err):
+		e := errBusy(busyLocal)
+		c.fail(e, e.message)
+		return e
 	case c.deadline.expired():
 		c.timedOut = true
 		e := errUpstream(true)
@@ -181,6 +206,12 @@ func (c *call) upstreamFailed(err error, message string) *apiError {
 		c.fail(e, cmpMessage(message, e))
 		return e
 	}
+}
+
+// localResources reports an error of the proxy's own host, such as too
+// many open files: the upstream never saw the call.
+func localResources(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // cmpMessage is message, or the error's own when message is empty.
@@ -199,6 +230,13 @@ const brokenOff = "cdnproxy: the answer broke off while it streamed"
 // all, because the upstream stalled or dropped the connection, or the
 // client hung up.
 func (c *call) settle() {
+	if c.writeErr != nil && c.outcome != outcomeRefused && c.outcome != outcomeBusy && c.outcome != outcomeUpstreamError {
+		// The client stopped reading (past Config.ClientWriteTimeout) or
+		// went away while the answer went out.
+		c.upstreamErr = c.writeErr
+		c.outcome = outcomeClientGone
+		return
+	}
 	if c.stream.err == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
 		return
 	}
@@ -213,7 +251,7 @@ func (c *call) settle() {
 func (c *call) fail(e *apiError, message string) {
 	gen := c.gen()
 	category, retryable, description := e.annotation(gen)
-	c.outcome = e.outcome
+	c.outcome, c.busyReason = e.outcome, e.reason
 	c.result = annotate.Result{Kind: annotate.Failure, Generation: gen, Code: e.code, ErrorCode: e.v3Code,
 		Category: category, Retryable: retryable, Description: description}
 	c.codeDesc, c.message = "", message
@@ -255,6 +293,7 @@ func (c *call) streamed(body io.ReadCloser) io.ReadCloser {
 type countingWriter struct {
 	http.ResponseWriter
 	c           *call
+	guard       writeGuard // bounds each write (Config.ClientWriteTimeout)
 	wroteHeader bool
 }
 
@@ -273,8 +312,12 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.guard.extend()
 	n, err := w.ResponseWriter.Write(b)
 	w.c.bytes += int64(n)
+	if err != nil && w.c.writeErr == nil {
+		w.c.writeErr = err
+	}
 	return n, err
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -21,8 +22,12 @@ type apiError struct {
 	message string // English, starts with "cdnproxy: "
 	outcome outcome
 	// category overrides the catalogue's category; used for upstream
-	// failures, which are the proxy's own category.
+	// failures and for the proxy's own limits, which are retryable.
 	category codes.Category
+	// description goes with category; empty means upstreamDescription.
+	description string
+	// reason names a limit the call met (outcome busy), for the metrics.
+	reason string
 	// allow is the Allow header of a 405 answer, which RFC 9110 requires.
 	allow string
 	// retryAfter, when over 0, is the seconds to wait before a retry: the
@@ -63,8 +68,8 @@ const upstreamDescription = "cdnproxy could not get an answer from the CDN API i
 // annotation returns the category, retryable flag and description of the
 // error for an API generation, from the catalogue like any upstream error.
 func (e *apiError) annotation(gen int) (codes.Category, bool, string) {
-	if e.category == codes.UpstreamUnreachable {
-		return e.category, true, upstreamDescription
+	if e.category != "" {
+		return e.category, true, cmp.Or(e.description, upstreamDescription)
 	}
 	if gen == 3 {
 		if entry, ok := codes.V3(e.v3Code); ok {
@@ -136,6 +141,11 @@ func errMethod() *apiError {
 		allow: "GET, POST", message: "cdnproxy: only GET and POST are accepted"}
 }
 
+func errUpgrade() *apiError {
+	return &apiError{status: http.StatusBadRequest, code: 4600, v3Code: "UnsupportedProtocol", outcome: outcomeRefused,
+		message: "cdnproxy: the API never switches protocols; send the call without Upgrade"}
+}
+
 func errTooLarge(what string, limit int) *apiError {
 	status := http.StatusRequestEntityTooLarge
 	if what == "query string" {
@@ -157,6 +167,26 @@ func errUpstream(timeout bool) *apiError {
 	}
 	return &apiError{status: http.StatusBadGateway, code: 6200, v3Code: "InternalError.UpstreamUnreachable", outcome: outcomeUpstreamError,
 		category: codes.UpstreamUnreachable, message: "cdnproxy: the CDN API could not be reached"}
+}
+
+// The limits a busy answer names (Config.MemoryBudget, Config.MaxInFlight,
+// the host's own resources such as file descriptors).
+const (
+	busyMemory   = "memory"
+	busyInFlight = "in_flight"
+	busyLocal    = "local_resources"
+)
+
+// busyDescription is the description of the proxy's busy answers.
+const busyDescription = "cdnproxy, not the CDN API, is at one of its own limits (calls in flight, memory for request bodies, or its host's resources such as open files); the call was not sent. Send it again after the Retry-After seconds, with a fresh Nonce and Timestamp."
+
+// errBusy answers a call that met one of the proxy's own limits: 503
+// with Retry-After, category unavailable, retryable. Never the upstream's
+// fault.
+func errBusy(reason string) *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, code: 6200, v3Code: "RequestLimitExceeded", outcome: outcomeBusy,
+		category: codes.Unavailable, description: busyDescription, reason: reason, retryAfter: 1,
+		message: "cdnproxy: the proxy is busy (" + reason + "); retry shortly"}
 }
 
 func errAuth(detail string) *apiError {

@@ -31,6 +31,13 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	// "100 Continue" would only add a round trip, or a second when an
 	// upstream never sends one.
 	delete(h, "Expect")
+	// Without an Accept-Encoding of the client's, Go's transport would
+	// ask for gzip and inflate the answer itself: a small compressed body
+	// could become a huge one nobody asked for. Ask for what the client
+	// asked for, and for nothing else.
+	if h.Get("Accept-Encoding") == "" {
+		h["Accept-Encoding"] = []string{"identity"}
+	}
 	if isBearer(h.Get("Authorization")) {
 		delete(h, "Authorization")
 	}

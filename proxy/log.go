@@ -29,6 +29,8 @@ func (p *Proxy) finish(c *call) {
 		level, msg = slog.LevelWarn, "call failed"
 	case c.outcome == outcomeClientGone:
 		level, msg = slog.LevelInfo, "client hung up"
+	case c.outcome == outcomeAmbiguous:
+		level, msg = slog.LevelWarn, "ambiguous answer"
 	}
 	ctx := context.Background()
 	if !p.log.Enabled(ctx, level) {
@@ -46,7 +48,7 @@ func (p *Proxy) finish(c *call) {
 	if c.successor != "" {
 		attrs = append(attrs, slog.String("successor", c.successor))
 	}
-	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone {
+	if c.outcome != outcomeSuccess && c.outcome != outcomePassthrough && c.outcome != outcomeClientGone && c.outcome != outcomeAmbiguous {
 		r := c.result
 		attrs = append(attrs, slog.String("code", t.code))
 		if t.v3Code != "" {

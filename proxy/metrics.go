@@ -24,6 +24,8 @@ type Metrics struct {
 	inFlight        prometheus.Gauge
 	migration       *prometheus.CounterVec
 	unsupportedV2   *prometheus.CounterVec
+	busy            *prometheus.CounterVec
+	overBudget      prometheus.Counter
 
 	// Resolved series, so that a call costs no label hashing: the fixed
 	// ones at construction, the ones labelled by action on first use
@@ -66,7 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnproxy_calls_total",
 			Help: "API calls handled, by action (a known API 2.0 or 3.0 action, \"other\" for unknown names, \"none\" when the call named none), " +
-				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone), " +
+				"outcome (success, api_error, passthrough, refused, upstream_error, client_gone, ambiguous, busy), " +
 				"category (the error category of failed calls, \"none\" for the rest) and retryable (\"true\" or \"false\"; \"false\" for calls that did not fail).",
 		}, []string{"action", "outcome", "category", "retryable"}),
 		upstreamSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -102,7 +104,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "API 2.0 calls the 2.0 -> 3.0 bridge does not translate, by action (a known 2.0 action, \"other\" or \"none\"): answered by the proxy, never forwarded.",
 		}, []string{"action"}),
 	}
-	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration, m.unsupportedV2)
+	m.busy = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnproxy_busy_total",
+		Help: "Calls the proxy refused because it met one of its own limits (outcome busy, 503 with Retry-After), by limit: \"in_flight\" (CDNPROXY_MAX_IN_FLIGHT), \"memory\" (a request body without memory budget) or \"local_resources\" (the host's, such as open files). Never the upstream's failure.",
+	}, []string{"limit"})
+	m.overBudget = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdnproxy_budget_passthrough_total",
+		Help: "Response bodies passed through unannotated because the memory budget (CDNPROXY_MEMORY_BUDGET) had no room to hold them.",
+	})
+	reg.MustRegister(m.calls, m.upstreamSeconds, m.responses, m.hangups, m.upstreamFailed, m.inFlight, m.migration, m.unsupportedV2, m.busy, m.overBudget)
+	for _, l := range []string{busyInFlight, busyMemory, busyLocal} {
+		m.busy.WithLabelValues(l)
+	}
 	// Series that alerts compare against exist from the start, at zero.
 	m.annotated = m.responses.WithLabelValues(resultAnnotated)
 	m.passed = m.responses.WithLabelValues(resultPassed)
@@ -162,9 +175,14 @@ func (m *Metrics) observe(c *call) {
 		m.upstreamFailed.WithLabelValues(reason).Inc()
 	case outcomeClientGone:
 		m.hangups.Inc()
+	case outcomeBusy:
+		m.busy.WithLabelValues(c.busyReason).Inc()
+	}
+	if c.held.passedThrough(c.outcome) {
+		m.overBudget.Inc()
 	}
 
-	if c.outcome != outcomeRefused && c.outcome != outcomeClientGone && !c.upstream.start.IsZero() {
+	if c.outcome != outcomeRefused && c.outcome != outcomeClientGone && c.outcome != outcomeBusy && !c.upstream.start.IsZero() {
 		d := c.upstream.duration
 		if d == 0 { // the exchange failed before the proxy saw an answer
 			d = time.Since(c.upstream.start)

@@ -77,6 +77,24 @@ type Config struct {
 	// and shares them, and the bridge's replay cache, through Redis
 	// (limits.go); several Proxies may share one. Nil means no limits.
 	Limits *Limits
+	// PublicHosts are the proxy's own host names (host or host:port) as
+	// clients sign them. Empty means any Host a call arrives with, except
+	// another Tencent Cloud API's (cvm.api.qcloud.com, …); the upstream's
+	// host and the CDN API's hosts are accepted either way.
+	PublicHosts []string
+	// MemoryBudget bounds the bytes all calls together hold to annotate
+	// response bodies and to verify request bodies. A response that
+	// cannot get budget passes through untouched; a request body that
+	// cannot is refused as busy (503, retryable). Zero means 256 MiB.
+	MemoryBudget int64
+	// ClientWriteTimeout bounds each write of an answer to the client: a
+	// client that reads nothing for that long is cut off (outcome
+	// client_gone) and the upstream exchange canceled. Zero means 60s.
+	ClientWriteTimeout time.Duration
+	// MaxInFlight bounds the calls being proxied at once; a call beyond
+	// it is answered at once with an API-shaped busy answer (503,
+	// Retry-After, category unavailable, retryable). Zero means no bound.
+	MaxInFlight int
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -114,6 +132,8 @@ type Proxy struct {
 	// (Config.BridgeV2); nil without it.
 	bridge  *bridge.Bridge
 	replays *replayCache
+	budget  *memoryBudget // Config.MemoryBudget
+	slots   *slots        // Config.MaxInFlight
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -127,8 +147,14 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("proxy: Timeout and MaxBodyBytes must not be negative")
+	if cfg.Timeout < 0 || cfg.MaxBodyBytes < 0 || cfg.MemoryBudget < 0 || cfg.ClientWriteTimeout < 0 || cfg.MaxInFlight < 0 {
+		return nil, fmt.Errorf("proxy: Timeout, MaxBodyBytes, MemoryBudget, ClientWriteTimeout and MaxInFlight must not be negative")
+	}
+	if cfg.ClientWriteTimeout == 0 {
+		cfg.ClientWriteTimeout = 60 * time.Second
+	}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = 256 << 20
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -155,7 +181,8 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br}
+	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br,
+		budget: &memoryBudget{limit: cfg.MemoryBudget}, slots: &slots{max: int64(cfg.MaxInFlight)}}
 	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath, label: "2.0",
 		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
 	if br != nil {
@@ -187,8 +214,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idHeader = []string{c.id}
-	c.w = countingWriter{ResponseWriter: w, c: c}
+	c.held.budget = p.budget
+	defer c.held.release() // after the answer, and the bytes it was sent from, went out
+	c.w = countingWriter{ResponseWriter: w, c: c, guard: newWriteGuard(w, p.cfg.ClientWriteTimeout)}
 	cw := &c.w
+	defer func() {
+		if c.slot {
+			p.slots.release()
+		}
+	}()
 	p.cfg.Metrics.callStarted()
 	defer p.cfg.Metrics.callEnded()
 	defer p.finish(c)
@@ -219,8 +253,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer c.deadline.stop()
 	c.forwarded()
 	p.rp.ServeHTTP(cw, in.r)
-	if c.outcome != outcomeClientGone {
+	if c.outcome != outcomeClientGone && c.writeErr == nil {
+		cw.guard.extend()
 		flush(w)
+		cw.guard.clear()
 	}
 }
 

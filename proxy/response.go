@@ -28,12 +28,18 @@ const shortSize = 4 << 10
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c := callFrom(resp.Request.Context())
 	c.upstreamAnswered(resp.StatusCode)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The API never switches protocols, and the proxy asks for no
+		// upgrade: a tunnel would have no deadline and no annotation.
+		resp.Body.Close()
+		return errSwitchingProtocols
+	}
 	if !hasBody(resp) {
 		c.deadline.decided() // nothing is left to wait for
 		c.answered(outcomePassthrough, annotate.Result{})
 		return nil
 	}
-	b := &bodyReader{raw: resp.Body, pool: p.buffers}
+	b := &bodyReader{raw: resp.Body, pool: p.buffers, hold: &c.held}
 	if !mayBeJSON(resp.Header.Get("Content-Type")) || !b.decode(resp.Header.Get("Content-Encoding")) {
 		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, nil)
 	}
@@ -52,14 +58,23 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			// copy, not the pooled buffer the body is sent from.
 			_, res = annotate.Body(bytes.Clone(peeked))
 		}
-		return p.passOn(resp, c, outcomeSuccess, res, b, peeked)
+		o := outcomeSuccess
+		if b.ended && annotate.Ambiguous(peeked) {
+			o = outcomeAmbiguous // a later "code" may say otherwise
+		}
+		return p.passOn(resp, c, o, res, b, peeked)
 	case annotate.Pass:
 		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, peeked)
 	}
 	// An error body, or one that ended before Decide could tell: read the
-	// rest (up to the limit) into a buffer of its own, which the call's
-	// result will point into, and annotate.
-	body, complete := bytes.Clone(peeked), b.ended && int64(len(peeked)) <= p.cfg.MaxBodyBytes
+	// rest (up to the limit) into a buffer of its own, reserved from the
+	// memory budget, which the call's result will point into, and
+	// annotate. Without budget it passes through untouched.
+	body, ok := b.hold.start(peeked, b.ended, b.encoding == "", resp.ContentLength, p.cfg.MaxBodyBytes)
+	if !ok {
+		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, peeked)
+	}
+	complete := b.ended && int64(len(peeked)) <= p.cfg.MaxBodyBytes
 	b.release()
 	if !b.ended {
 		if body, complete, err = b.readAll(body, p.cfg.MaxBodyBytes); err != nil {
@@ -69,7 +84,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if !complete {
 		return p.passOn(resp, c, outcomePassthrough, annotate.Result{}, b, body)
 	}
-	out, res := annotate.BodyAt(body, p.clock())
+	at, members, res := annotate.AnnotationAt(body, p.clock())
 	if res.RetryAfter > 0 {
 		resp.Header.Set("Retry-After", strconv.Itoa(res.RetryAfter))
 	}
@@ -79,8 +94,12 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		o = outcomeSuccess
 	case annotate.Failure:
 		o = outcomeAPIError
+	default:
+		if annotate.Ambiguous(body) {
+			o = outcomeAmbiguous
+		}
 	}
-	if res.Kind != annotate.Failure || len(out) == len(body) {
+	if res.Kind != annotate.Failure || members == nil {
 		// Unchanged (not an error, or every annotation member was
 		// already there): send the bytes exactly as they came, still
 		// compressed if they came so.
@@ -89,9 +108,12 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	c.deadline.decided() // the body is read: nothing is left to wait for
 	c.answered(o, res)
 	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(out))
-	resp.ContentLength = int64(len(out))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
+	// The annotated body is sent from the body as read and the members,
+	// never copied whole a second time.
+	n := len(body) + len(members)
+	resp.Body = &splicedBody{parts: [3][]byte{body[:at], members, body[at:]}}
+	resp.ContentLength = int64(n)
+	resp.Header.Set("Content-Length", strconv.Itoa(n))
 	resp.Header.Del("Content-Encoding") // the annotated body is sent decoded
 	resp.Uncompressed = b.encoding != ""
 	return nil
@@ -139,6 +161,9 @@ func (p *Proxy) passOn(resp *http.Response, c *call, o outcome, res annotate.Res
 	return nil
 }
 
+// errSwitchingProtocols reports an upstream that answered 101.
+var errSwitchingProtocols = errors.New("the upstream answered 101 Switching Protocols")
+
 // errLateDecision reports a deadline that passed before the body could be
 // passed on.
 var errLateDecision = errors.New("the upstream deadline passed before the body was passed on")
@@ -178,6 +203,28 @@ func (j *joinedBody) release() {
 	}
 }
 
+// splicedBody is an annotated body sent in pieces: the body up to where
+// the members go, the members, the rest.
+type splicedBody struct{ parts [3][]byte }
+
+func (s *splicedBody) Read(p []byte) (int, error) {
+	n := 0
+	for i := range s.parts {
+		if n == len(p) {
+			break
+		}
+		c := copy(p[n:], s.parts[i])
+		s.parts[i] = s.parts[i][c:]
+		n += c
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (s *splicedBody) Close() error { return nil }
+
 // hasBody reports whether a response can carry a body.
 func hasBody(resp *http.Response) bool {
 	switch {
@@ -213,6 +260,7 @@ type bodyReader struct {
 	ended    bool        // dec has returned io.EOF
 	pool     *bufferPool
 	buf      []byte // peek's buffer, from pool, until released or taken
+	hold     *hold  // the call's share of the memory budget, for readAll
 }
 
 // release gives peek's buffer back to the pool.
@@ -246,7 +294,7 @@ func (b *bodyReader) decode(encoding string) bool {
 	default:
 		return false
 	}
-	b.z = &compressed{raw: b.raw}
+	b.z = &compressed{raw: b.raw, hold: b.hold}
 	src := b.z
 	var err error
 	if b.encoding == "gzip" {
@@ -265,12 +313,17 @@ type compressed struct {
 	raw  io.Reader
 	seen bytes.Buffer // raw bytes consumed
 	err  error        // the raw body's own read error, if any
+	hold *hold        // seen's growth is reserved from it
+	over bool         // seen could not get budget: decode no further
 }
 
 func (z *compressed) Read(p []byte) (int, error) {
 	n, err := z.raw.Read(p)
 	if err != nil && err != io.EOF {
 		z.err = err
+	}
+	if z.seen.Len()+n > z.seen.Cap() && !z.hold.reserve(int64(2*z.seen.Cap()+n)) {
+		z.over = true // the bytes are kept all the same: they must go on
 	}
 	z.seen.Write(p[:n])
 	return n, err
@@ -285,6 +338,8 @@ func (b *bodyReader) read(buf []byte) ([]byte, error) {
 	n, err := b.dec.Read(buf[len(buf):cap(buf)])
 	buf = buf[:len(buf)+n]
 	switch {
+	case b.z != nil && b.z.over:
+		return buf, errNoBudget
 	case err == nil || err == io.EOF:
 		b.ended = err == io.EOF
 		return buf, err
@@ -325,7 +380,7 @@ func (b *bodyReader) peek(limit, contentLength int64) ([]byte, annotate.Verdict,
 			}
 			return buf, v, nil
 		}
-		if err == errDecode {
+		if err == errDecode || err == errNoBudget {
 			return buf, annotate.Pass, nil
 		}
 		if err != nil {
@@ -363,14 +418,17 @@ func (b *bodyReader) readAll(buf []byte, limit int64) (_ []byte, complete bool, 
 			return buf, false, nil
 		}
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			var ok bool
+			if buf, ok = b.hold.grow(buf, limit); !ok {
+				return buf, false, nil // no budget: the body passes through
+			}
 		}
 		var err error
 		buf, err = b.read(buf)
 		switch {
 		case err == io.EOF:
 			return buf, int64(len(buf)) <= limit, nil
-		case err == errDecode:
+		case err == errDecode, err == errNoBudget:
 			return buf, false, nil
 		case err != nil:
 			return nil, false, err

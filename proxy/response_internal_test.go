@@ -99,3 +99,51 @@ func TestMayBeJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedHosts: the hosts a v1 or TC3 signature is checked against
+// are the proxy's own names (pinned by Config.PublicHosts when set), the
+// upstream's and the CDN API's, never another Tencent product's API host.
+func TestSignedHosts(t *testing.T) {
+	up := &url.URL{Scheme: "http", Host: "127.0.0.1:9"}
+	tests := []struct {
+		name   string
+		public []string
+		host   string
+		want   string
+	}{
+		{"any name by default", nil, "proxy.example:8080", "proxy.example:8080 proxy.example 127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+		{"another product's 2.0 host", nil, "cvm.api.qcloud.com", "127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+		{"another product's 3.0 host, port, upper case", nil, "CVM.tencentcloudapi.com.:443", "127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+		{"the CDN host itself", nil, "cdn.api.qcloud.com", "cdn.api.qcloud.com 127.0.0.1:9 cdn.tencentcloudapi.com"},
+		{"pinned: one of them", []string{"proxy.example"}, "proxy.example:8080", "proxy.example:8080 proxy.example 127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+		{"pinned with port", []string{"proxy.example:8080"}, "proxy.example:8080", "proxy.example:8080 proxy.example 127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+		{"pinned: not one of them", []string{"proxy.example"}, "evil.example", "127.0.0.1:9 cdn.api.qcloud.com cdn.tencentcloudapi.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New(Config{Upstream: up, PublicHosts: tt.public})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(func() []string { l := p.signedHosts(tt.host, p.v2); return l.h[:l.n] }(), " "); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSwitchingProtocolsRefused: an upstream 101 is never tunnelled (a
+// tunnel has no deadline and no annotation): modifyResponse fails, which
+// upstreamFailed answers with 502.
+func TestSwitchingProtocolsRefused(t *testing.T) {
+	p, err := New(Config{Upstream: &url.URL{Scheme: "http", Host: "upstream.invalid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil)
+	resp := &http.Response{StatusCode: http.StatusSwitchingProtocols, Header: http.Header{"Upgrade": {"websocket"}},
+		Body: io.NopCloser(strings.NewReader("")), Request: req}
+	if err := p.modifyResponse(resp); err == nil {
+		t.Fatal("a 101 was passed on")
+	}
+}

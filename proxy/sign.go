@@ -23,7 +23,8 @@ const (
 	// already sign for the upstream host.
 	Passthrough SigningMode = "passthrough"
 	// Resign verifies each call's signature against the host the client
-	// used (or the upstream host), with the upstream key or a client key,
+	// used, when it is the proxy's own (see Config.PublicHosts), or the
+	// upstream's or the CDN API's hosts, with the upstream key or a client key,
 	// then signs it again for the upstream with the upstream credential.
 	// Calls that fail verification are answered by the proxy and never
 	// forwarded.
@@ -211,7 +212,8 @@ func (p *Proxy) verifyV1(r *http.Request, a *api, params signature.Params) *apiE
 	if aerr := p.checkTimestamp(ts, a.window); aerr != nil {
 		return aerr
 	}
-	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
+	hosts := p.signedHosts(r.Host, a)
+	for _, host := range hosts.h[:hosts.n] {
 		if key.v1.Verify(r.Method, host, a.path, params) {
 			return nil
 		}
@@ -260,7 +262,8 @@ func (p *Proxy) resignTC3(in inbound, a *api, authorization string) (inbound, *a
 	}
 	req := tc3Request(r, in.body, auth.SignedHeaders, auth.Service, sec)
 	verified := false
-	for _, host := range signature.Hosts(r.Host, a.upstream.Host) {
+	hosts := p.signedHosts(r.Host, a)
+	for _, host := range hosts.h[:hosts.n] {
 		setHost(req.Headers, host)
 		if signature.VerifyTC3(key.secret, auth, req) {
 			verified = true

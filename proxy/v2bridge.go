@@ -102,6 +102,8 @@ func (p *Proxy) send3(ctx context.Context, action string, payload []byte) (int, 
 		"Content-Type": {"application/json; charset=utf-8"},
 		"X-Tc-Action":  {action},
 		"X-Tc-Version": {v3Version},
+		// Set, so that the transport asks for no compression.
+		"Accept-Encoding": {"identity"},
 	}
 	if c := callFrom(ctx); c.id != "" {
 		req.Header["X-Request-Id"] = c.idHeader

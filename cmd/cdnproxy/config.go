@@ -30,12 +30,19 @@ type config struct {
 	V2Bridge        string        `env:"V2_BRIDGE" envDefault:"off" desc:"on: answer API 2.0 calls through API 3.0 at CDNPROXY_UPSTREAM_V3_URL, since Tencent retired API 2.0 on 2022-11-30 (needs resign or sign); off: forward them to CDNPROXY_UPSTREAM_URL"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" envDefault:"30s" desc:"limit for connecting, sending and getting the answer's headers and the part of the body needed to decide"`
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" desc:"largest response body held for annotation; larger bodies pass through untouched"`
+	MemoryBudget    int64         `env:"MEMORY_BUDGET" envDefault:"268435456" desc:"bytes all calls together may hold to annotate response bodies and verify request bodies; beyond it responses pass through untouched and request bodies are refused as busy (503, retryable)"`
 	MaxIdleConns    int           `env:"MAX_IDLE_CONNS" envDefault:"64" desc:"idle upstream connections kept for reuse; set near your peak concurrency"`
 	Always200       bool          `env:"ALWAYS_200" envDefault:"false" desc:"answer the proxy's own errors with HTTP 200, as the API does, for clients that ignore other statuses"`
 	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info" desc:"debug (every call), info, warn (failed calls only) or error"`
 	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json" desc:"json or text"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s" desc:"how long SIGTERM waits for calls in flight before exiting"`
 	FailuresSize    int           `env:"FAILURES_SIZE" envDefault:"200" desc:"how many recent failed calls the failures page keeps"`
+
+	// Limits on load (see docs/reliability.md).
+	ClientWriteTimeout time.Duration `env:"CLIENT_WRITE_TIMEOUT" envDefault:"60s" desc:"how long a write of an answer to the client may make no progress before the client is cut off and its upstream call canceled"`
+	MaxInFlight        int           `env:"MAX_IN_FLIGHT" envDefault:"256" desc:"calls proxied at once; beyond it calls get an immediate busy answer (503, Retry-After, retryable)"`
+	MaxUpstreamConns   int           `env:"MAX_UPSTREAM_CONNS" envDefault:"256" desc:"upstream connections to each upstream host, in use or idle"`
+	MaxConns           int           `env:"MAX_CONNS" envDefault:"1024" desc:"client connections open at once; beyond it new connections wait in the listen backlog"`
 
 	Signing         string `env:"SIGNING" envDefault:"passthrough" desc:"passthrough (forward as sent), resign (verify, then sign for the upstream) or sign (also sign unsigned calls; local development)"`
 	SecretID        string `env:"SECRET_ID" desc:"upstream SecretId used to re-sign calls (resign and sign modes)"`
@@ -54,6 +61,7 @@ type config struct {
 	LimitWait          time.Duration `env:"LIMIT_WAIT" envDefault:"2s" desc:"how long a call over its action's rate waits for a slot before it is answered locally with RequestLimitExceeded (4400)"`
 	RedisURL           string        `env:"REDIS_URL" desc:"redis://host:6379/0 to share the rates, quota counters and the bridge's replay cache with every replica using it; unset: this replica's memory"`
 	LimitsOnStoreError string        `env:"LIMITS_ON_STORE_ERROR" envDefault:"open" desc:"while Redis fails: open (this replica's in-memory limits, a warning and a metric) or closed (refuse the calls the limits check)"`
+	PublicHosts        string        `env:"PUBLIC_HOSTS" desc:"the proxy's own host names (host or host:port, comma-separated) a signature may name; empty: any but another Tencent Cloud API's host"`
 }
 
 // loadConfig reads the configuration from environ (KEY=value strings) and
@@ -141,6 +149,20 @@ func (c config) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		bad("MAX_BODY_BYTES", "must be at least 1024, got %d", c.MaxBodyBytes)
 	}
+	if c.MemoryBudget < c.MaxBodyBytes {
+		bad("MEMORY_BUDGET", "must be at least %sMAX_BODY_BYTES (%d), got %d", envPrefix, c.MaxBodyBytes, c.MemoryBudget)
+	}
+	if c.ClientWriteTimeout <= 0 {
+		bad("CLIENT_WRITE_TIMEOUT", "must be positive, got %s", c.ClientWriteTimeout)
+	}
+	for _, v := range [...]struct {
+		name string
+		n    int
+	}{{"MAX_IN_FLIGHT", c.MaxInFlight}, {"MAX_UPSTREAM_CONNS", c.MaxUpstreamConns}, {"MAX_CONNS", c.MaxConns}} {
+		if v.n < 1 {
+			bad(v.name, "must be at least 1, got %d", v.n)
+		}
+	}
 	if c.MaxIdleConns < 1 {
 		bad("MAX_IDLE_CONNS", "must be at least 1, got %d", c.MaxIdleConns)
 	}
@@ -158,6 +180,11 @@ func (c config) validate() error {
 	}
 	errs = append(errs, c.validateSigning()...)
 	errs = append(errs, c.validateLimits()...)
+	for _, h := range c.publicHosts() {
+		if strings.ContainsAny(h, "/@ ") || strings.HasPrefix(h, ":") {
+			bad("PUBLIC_HOSTS", "%q is not a host or host:port", h)
+		}
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TLS_CERT_FILE", "and %sTLS_KEY_FILE must be set together", envPrefix)
 	}
@@ -267,6 +294,17 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// publicHosts returns CDNPROXY_PUBLIC_HOSTS as a list.
+func (c config) publicHosts() []string {
+	var hosts []string
+	for _, h := range strings.Split(c.PublicHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 // signing returns the proxy's signing configuration.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -29,24 +31,38 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	upstreamV3, _ := url.Parse(cfg.UpstreamV3URL) // likewise
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		// The budget bounds the bytes calls hold, not the garbage they
+		// leave: without a limit the collector lets a burst of annotated
+		// bodies grow the heap to several times the budget.
+		debug.SetMemoryLimit(cfg.MemoryBudget + memoryOverhead)
+	}
 	failures := proxy.NewFailures(cfg.FailuresSize, nil)
 	limits, err := cfg.limits(logger, reg)
 	if err != nil {
 		return err
 	}
+	transport := proxy.NewTransport(cfg.MaxIdleConns)
+	transport.MaxConnsPerHost = cfg.MaxUpstreamConns
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		UpstreamV3:   upstreamV3,
 		Timeout:      cfg.UpstreamTimeout,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Always200:    cfg.Always200,
-		Transport:    proxy.NewTransport(cfg.MaxIdleConns),
+		Transport:    transport,
 		Signing:      cfg.signing(),
 		Logger:       logger,
 		Metrics:      proxy.NewMetrics(reg),
 		Failures:     failures,
 		BridgeV2:     cfg.V2Bridge == "on",
 		Limits:       limits,
+		PublicHosts:  cfg.publicHosts(),
+		MemoryBudget: cfg.MemoryBudget,
+
+		// The limits on load (see docs/reliability.md).
+		ClientWriteTimeout: cfg.ClientWriteTimeout,
+		MaxInFlight:        cfg.MaxInFlight,
 	})
 	if err != nil {
 		return err
@@ -78,6 +94,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		}
 		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
+	apiLn = newLimitListener(apiLn, cfg.MaxConns, logger)
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
 		apiLn.Close()
@@ -127,6 +144,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger.Info("cdnproxy stopped")
 	return nil
 }
+
+// memoryOverhead is what the process is allowed beyond the memory budget
+// before the collector works harder (the Go soft memory limit; GOMEMLIMIT
+// overrides it): the runtime, and each call's fixed buffers.
+const memoryOverhead = 256 << 20
 
 // retiredV2Host is the API 2.0 host, retired on 2022-11-30.
 const retiredV2Host = "cdn.api.qcloud.com"

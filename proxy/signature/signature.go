@@ -440,9 +440,13 @@ func appendStringToSign(dst []byte, method, host, path string, p Params) []byte 
 	dst = append(dst, host...)
 	dst = append(dst, path...)
 	dst = append(dst, '?')
+	// The API leaves '@' values (multipart file references) out of the
+	// string to sign for POST only: on any other method they are signed
+	// like every other value, so that none can be added to a signed call.
+	post := strings.EqualFold(method, "POST")
 	first := true
 	for _, q := range p.sorted() {
-		if q.Name == paramSignature || strings.HasPrefix(q.Value, "@") {
+		if q.Name == paramSignature || post && strings.HasPrefix(q.Value, "@") {
 			continue
 		}
 		if !first {
@@ -522,8 +526,8 @@ func NewKey(secret string) *Key { return &Key{secret: secret} }
 //
 //	upper(method) + host + path + "?" + n1=v1&n2=v2…
 //
-// over every parameter of p but Signature and those whose value starts
-// with '@' (multipart file references), sorted by name in byte order, '_'
+// over every parameter of p but Signature and, for POST only, those whose
+// value starts with '@' (multipart file references), sorted by name in byte order, '_'
 // in names written '.', values raw (not URL-encoded), as the official SDKs
 // build it. host and path are used verbatim: path is "/v2/index.php" for
 // API 2.0 and "/" for API 3.0; host keeps any port. The hash is SHA-256 if

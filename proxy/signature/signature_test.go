@@ -261,6 +261,14 @@ func TestStringToSign(t *testing.T) {
 			want: "POSTh/?Action=UploadCdnEntity&entityFileMd5=abc@",
 		},
 		{
+			// The exception is the API's for POST file uploads: on GET an
+			// '@' value is signed, so that none can be added to a signed
+			// call (such as hosts.0=@victim.example).
+			name: "'@' values signed on GET", method: "GET", host: "h", path: "/",
+			p:    signature.Params{{"hosts.0", "@victim.example"}, {"Action", "DescribeCdnHosts"}},
+			want: "GETh/?Action=DescribeCdnHosts&hosts.0=@victim.example",
+		},
+		{
 			name: "Signature excluded, other case kept", method: "get", host: "h", path: "/",
 			p:    signature.Params{{"Signature", "zzz="}, {"signature", "kept"}, {"SignatureMethod", "HmacSHA1"}},
 			want: "GETh/?SignatureMethod=HmacSHA1&signature=kept",

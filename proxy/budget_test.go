@@ -1,0 +1,148 @@
+package proxy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cdnproxy/cdnproxy/proxy"
+)
+
+// counter returns the value of a counter series registered with reg:
+// name, and label=value when label is not empty.
+func counter(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+			if label == "" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s{%s=%q}", name, label, value)
+	return 0
+}
+
+// TestBudgetResponsePassesThrough: an error body the memory budget has
+// no room for is not held: it passes through byte for byte, and a metric
+// counts it. One that fits is annotated.
+func TestBudgetResponsePassesThrough(t *testing.T) {
+	big := []byte(`{"code":4000,"message":"(9110)x","codeDesc":"9110","pad":"` + strings.Repeat("x", 200<<10) + `"}`)
+	small := []byte(`{"code":4000,"message":"(9110)x","codeDesc":"9110"}`)
+	reg := prometheus.NewRegistry()
+	front, _ := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("Action") == "Big" {
+			_, _ = w.Write(big)
+			return
+		}
+		_, _ = w.Write(small)
+	}, proxy.Config{MemoryBudget: 64 << 10, Metrics: proxy.NewMetrics(reg)})
+	for _, tt := range []struct {
+		action    string
+		body      []byte
+		annotated bool
+	}{{"Big", big, false}, {"Small", small, true}} {
+		req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action="+tt.action, nil)
+		_, got := do(t, req)
+		if annotated := bytes.Contains(got, []byte(`"category"`)); annotated != tt.annotated {
+			t.Errorf("%s: annotated %v, want %v", tt.action, annotated, tt.annotated)
+		}
+		if !tt.annotated && !bytes.Equal(got, tt.body) {
+			t.Errorf("%s: not passed through byte for byte (%d bytes, want %d)", tt.action, len(got), len(tt.body))
+		}
+	}
+	if got := counter(t, reg, "cdnproxy_budget_passthrough_total", "", ""); got != 1 {
+		t.Errorf("cdnproxy_budget_passthrough_total = %v, want 1", got)
+	}
+}
+
+// TestBudgetRequestBusy: a request body that must be read (to verify its
+// signature) and gets no budget is refused with an API-shaped busy answer
+// the client can retry; the upstream never sees it.
+func TestBudgetRequestBusy(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var calls atomic.Int32
+	front, _ := handlerRig(t, func(w http.ResponseWriter, r *http.Request) { calls.Add(1) },
+		proxy.Config{MemoryBudget: 8 << 10, Metrics: proxy.NewMetrics(reg),
+			Signing: proxy.Signing{Mode: proxy.Resign, SecretID: "AKIDup", SecretKey: "upkey"}})
+	raw := "Action=DescribeCdnHosts&pad=" + strings.Repeat("x", 16<<10)
+	req, _ := http.NewRequest(http.MethodPost, front.URL+"/v2/index.php", strings.NewReader(raw))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body := do(t, req)
+	var got errorBody
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("answer is not JSON: %s", body)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		got.Category != "unavailable" || !got.Retryable || got.Code != 6200 {
+		t.Errorf("status %d, Retry-After %q, body %s; want 503 with Retry-After, code 6200, category unavailable, retryable",
+			resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("the upstream saw %d calls", n)
+	}
+	if n := counter(t, reg, "cdnproxy_busy_total", "limit", "memory"); n != 1 {
+		t.Errorf("cdnproxy_busy_total{limit=memory} = %v, want 1", n)
+	}
+}
+
+// TestPassthroughStreamsRequestBody: in passthrough nothing needs a JSON
+// body, so it streams: the upstream reads its first bytes while the
+// client has not yet sent the rest (a proxy that read it whole first
+// would wait for ever), and a tiny memory budget does not matter.
+func TestPassthroughStreamsRequestBody(t *testing.T) {
+	first := make(chan struct{})
+	var sentAll, sentAllAtFirst atomic.Bool
+	front, _ := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 1)
+		if _, err := io.ReadFull(r.Body, buf); err == nil {
+			sentAllAtFirst.Store(sentAll.Load())
+			close(first)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"code":0}`)
+	}, proxy.Config{MemoryBudget: 1 << 10})
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte(`{"Pad":"` + strings.Repeat("x", 64<<10)))
+		select {
+		case <-first:
+		case <-time.After(faultHang): // a hang guard: the test fails below
+		}
+		sentAll.Store(true)
+		_, _ = pw.Write([]byte(`"}`))
+		pw.Close()
+	}()
+	// The proxy serves API 3.0 at / only with UpstreamV3; the 2.0 path
+	// takes a JSON body as an opaque one (multipart), which streams too.
+	req, _ := http.NewRequest(http.MethodPost, front.URL+"/v2/index.php", pr)
+	req.Header.Set("Content-Type", "application/json")
+	resp, _ := do(t, req)
+	if sentAllAtFirst.Load() {
+		t.Error("the upstream got nothing before the client had sent the whole body")
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
