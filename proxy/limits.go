@@ -156,7 +156,6 @@ type rateEntry struct {
 	action              string
 	key                 string // in Redis
 	interval, tolerance time.Duration
-	refused             prometheus.Counter
 }
 
 // NewLimits checks cfg and returns Limits.

@@ -92,8 +92,5 @@ func (s *redisStore) firstSeen(ctx context.Context, key string, ttl time.Duratio
 	return s.c.SetNX(ctx, key, 1, ttl).Result()
 }
 
-// ping checks that Redis answers.
-func (s *redisStore) ping(ctx context.Context) error { return s.c.Ping(ctx).Err() }
-
 // errRedisAnswer is an answer from Redis of the wrong shape.
 var errRedisAnswer = errors.New("redis: unexpected answer from a limits script")

@@ -107,9 +107,6 @@ func (r Result) String() string {
 		r.P50.Round(10*time.Microsecond), r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
 }
 
-// maxProblems is how many failed calls a Result describes.
-const maxProblems = 10
-
 // scenario is one kind of answer and what the client must get for it.
 type scenario struct {
 	kind   string

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,14 +100,4 @@ func checkBody(t testing.TB, body []byte, failed bool) {
 func domain(resourceID, name, status string) string {
 	return fmt.Sprintf(`{"ResourceId":%q,"AppId":1250000000,"Domain":%q,"Cname":"%s.cdn.dnsv1.com","Status":%q,"ProjectId":0,"ServiceType":"web","CreateTime":"2016-08-25 21:22:40","UpdateTime":"2016-09-02 15:33:37","Origin":{"Origins":["8.8.8.8"],"OriginType":"ip","ServerName":%q,"OriginPullProtocol":"http"},"Cache":{"SimpleCache":{"CacheRules":[{"CacheType":"all","CacheContents":["*"],"CacheTime":2592000},{"CacheType":"file","CacheContents":["php","jsp"],"CacheTime":0}],"FollowOrigin":"off"}},"CacheKey":{"FullUrlCache":"on"},"Referer":{"Switch":"off","RefererRules":[]},"Https":{"Switch":"off"},"Seo":{"Switch":"off"},"Disable":"normal","Area":"mainland","Readonly":"normal"}`,
 		resourceID, name, name, status, name)
-}
-
-// compactJSON re-encodes a JSON text compactly, for readable test tables.
-func compactJSON(t testing.TB, s string) string {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(s)); err != nil {
-		t.Fatalf("bad JSON in test: %v\n%s", err, s)
-	}
-	return buf.String()
 }
