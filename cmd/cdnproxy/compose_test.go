@@ -583,7 +583,9 @@ func runsHealthcheck(t *testing.T, svc composeService) bool {
 }
 
 // TestComposeServices checks every service of docker-compose.yml, the
-// offline profile's included, against the code of the command it runs.
+// offline and fleet profiles' included, against the code of the command it
+// runs; Redis, the one service not built from this repository, against
+// checkRedisService.
 func TestComposeServices(t *testing.T) {
 	services := readComposeServices(t)
 	names := slices.Sorted(func(yield func(string) bool) {
@@ -597,6 +599,10 @@ func TestComposeServices(t *testing.T) {
 	for _, name := range names {
 		svc := services[name]
 		t.Run(name, func(t *testing.T) {
+			if isRedis(svc) {
+				checkRedisService(t, svc)
+				return
+			}
 			rt := loadRuntime(t, name, svc)
 			environment := environmentOf(t, svc)
 
@@ -627,8 +633,8 @@ func TestComposeServices(t *testing.T) {
 						t.Errorf("host port %s is published by both %s and %s; they run together under --profile %s", p.published, other, name, offlineProfile)
 					}
 					hostPorts[p.published] = name
-					if slices.Contains(svc.Profiles, offlineProfile) && p.hostIP != "127.0.0.1" {
-						t.Errorf("port %v is published on %q; the offline services hold fake credentials and a public token, so publish them on 127.0.0.1 only", entry, p.hostIP)
+					if (slices.Contains(svc.Profiles, offlineProfile) || slices.Contains(svc.Profiles, fleetProfile)) && p.hostIP != "127.0.0.1" {
+						t.Errorf("port %v is published on %q; the offline and fleet services hold fake credentials and a public token, so publish them on 127.0.0.1 only", entry, p.hostIP)
 					}
 				}
 				slices.Sort(targets)
@@ -662,21 +668,27 @@ func TestComposeServices(t *testing.T) {
 				}
 			})
 
-			t.Run("hardening", func(t *testing.T) {
-				if !svc.ReadOnly {
-					t.Error("read_only must be true: cdnproxy writes no files")
-				}
-				if u := svc.User; u == "" || u == "root" || u == "0" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:") {
-					t.Errorf("user = %q, want a non-root user such as nonroot", u)
-				}
-				if !slices.ContainsFunc(svc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
-					t.Errorf("security_opt = %q, want no-new-privileges:true", svc.SecurityOpt)
-				}
-				if !slices.Contains(svc.CapDrop, "ALL") {
-					t.Errorf("cap_drop = %q, want ALL", svc.CapDrop)
-				}
-			})
+			t.Run("hardening", func(t *testing.T) { checkHardening(t, svc, "nonroot") })
 		})
+	}
+}
+
+// checkHardening checks what every service of docker-compose.yml sets: a
+// read-only root filesystem, a non-root user (such as user), no new
+// privileges and no capabilities.
+func checkHardening(t *testing.T, svc composeService, user string) {
+	t.Helper()
+	if !svc.ReadOnly {
+		t.Error("read_only must be true: the service writes no files (a tmpfs holds any scratch directory)")
+	}
+	if u := svc.User; u == "" || u == "root" || u == "0" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:") {
+		t.Errorf("user = %q, want a non-root user such as %s", u, user)
+	}
+	if !slices.ContainsFunc(svc.SecurityOpt, func(o string) bool { return o == "no-new-privileges" || o == "no-new-privileges:true" }) {
+		t.Errorf("security_opt = %q, want no-new-privileges:true", svc.SecurityOpt)
+	}
+	if !slices.Contains(svc.CapDrop, "ALL") {
+		t.Errorf("cap_drop = %q, want ALL", svc.CapDrop)
 	}
 }
 
@@ -725,16 +737,7 @@ func TestComposeOffline(t *testing.T) {
 			if cfg.secretID() != mock.mock.SecretID || cfg.secretKey() != mock.mock.SecretKey {
 				t.Errorf("the proxy signs with SecretId %q and a SecretKey that are not the emulator's (SecretId %q): set CDNPROXY_SECRET_ID and CDNPROXY_SECRET_KEY to the emulator's credentials", cfg.secretID(), mock.mock.SecretID)
 			}
-			var deps []string
-			switch d := svc.DependsOn.(type) {
-			case []any:
-				deps = stringList(d)
-			case map[string]any:
-				for k := range d {
-					deps = append(deps, k)
-				}
-			}
-			if !slices.Contains(deps, mockName) {
+			if _, ok := dependencies(svc)[mockName]; !ok {
 				t.Errorf("depends_on = %v, want %s, so that the proxy starts after the emulator", svc.DependsOn, mockName)
 			}
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -14,16 +15,37 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// liveMetricNames starts cdnproxy, sends it a failed and a successful API
-// 2.0 call so that the labelled series exist, and returns every metric
-// name its /metrics serves (a histogram's _bucket, _sum and _count too).
+// liveMetricNames starts cdnproxy twice and returns every metric name
+// their /metrics serve (a histogram's _bucket, _sum and _count too). The
+// first, as configured by default, gets a failed and a successful API 2.0
+// call so that the labelled series exist; the second runs with the limits
+// on (which export their metrics only then) and the 2.0 bridge, and gets a
+// 2.0 call the bridge does not translate, the one way to make
+// cdnproxy_bridge_unsupported_total hold a series.
 func liveMetricNames(t *testing.T) map[string]bool {
 	t.Helper()
 	upstream, _ := newFakeAPI(t)
 	in := start(t, upstream.URL)
 	call(t, in, "OnlineHost")
 	call(t, in, "DescribeCdnHosts")
+	names := servedMetricNames(t, in)
 
+	limited := start(t, upstream.URL, "CDNPROXY_LIMITS=on", "CDNPROXY_V2_BRIDGE=on", "CDNPROXY_UPSTREAM_V3_URL="+upstream.URL,
+		"CDNPROXY_SIGNING=sign", "CDNPROXY_SECRET_ID=AKIDexample0000000000000000", "CDNPROXY_SECRET_KEY=k")
+	// Unsigned: sign mode signs it, and the bridge answers it itself.
+	resp, err := client.Get("http://" + limited.api + "/v2/index.php?Action=NoSuchAction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	maps.Copy(names, servedMetricNames(t, limited))
+	return names
+}
+
+// servedMetricNames returns every metric name an instance's /metrics
+// serves.
+func servedMetricNames(t *testing.T, in *instance) map[string]bool {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://"+in.admin+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -261,6 +263,15 @@ func TestKubernetesManifests(t *testing.T) {
 	if rp := m.policies["cdnproxy-redis"]; rp == nil || !selects(rp.Spec.PodSelector.MatchLabels, r.Spec.Template.Labels) ||
 		len(rp.Spec.Ingress) != 1 || len(rp.Spec.Ingress[0].From) != 1 || !selects(rp.Spec.Ingress[0].From[0].PodSelector.MatchLabels, labels) {
 		t.Error("Redis is not kept to the proxy's pods")
+	}
+	// ... and the replicas count in it.
+	if env["CDNPROXY_LIMITS"] != "on" {
+		t.Errorf("CDNPROXY_LIMITS = %q, want on: the fleet shares one account's limits", env["CDNPROXY_LIMITS"])
+	}
+	rs := m.services["cdnproxy-redis"]
+	u, err := url.Parse(env["CDNPROXY_REDIS_URL"])
+	if err != nil || u.Scheme != "redis" || u.Hostname() != rs.Name || len(rs.Spec.Ports) != 1 || u.Port() != strconv.Itoa(int(rs.Spec.Ports[0].Port)) {
+		t.Errorf("CDNPROXY_REDIS_URL = %q, want redis://%s:<its port>/0 (the Redis Service)", env["CDNPROXY_REDIS_URL"], rs.Name)
 	}
 }
 
