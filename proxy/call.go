@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cdnproxy/cdnproxy/annotate"
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/proxy/bridge"
@@ -51,6 +53,8 @@ type call struct {
 	clientCtx    context.Context // the client's request context
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
+	header       http.Header     // the client's request header; read only
+	span         trace.Span      // the call's span, when tracing (trace.go)
 
 	// Set by admit.
 	api       *api // the API called; nil for a path that is no API's

@@ -21,6 +21,7 @@ func (p *Proxy) finish(c *call) {
 	t := c.texts()
 	p.cfg.Metrics.observe(c)
 	p.cfg.Failures.record(c, &t, total)
+	c.endSpan(&t)
 	level := slog.LevelDebug
 	msg := "call"
 	switch {
@@ -36,6 +37,11 @@ func (p *Proxy) finish(c *call) {
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
 		slog.String("requestId", t.id),
+	)
+	if id := c.traceID(); id != "" {
+		attrs = append(attrs, slog.String("traceId", id))
+	}
+	attrs = append(attrs,
 		slog.String("outcome", string(c.outcome)),
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),

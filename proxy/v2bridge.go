@@ -103,6 +103,9 @@ func (p *Proxy) send3(ctx context.Context, action string, payload []byte) (int, 
 	}
 	if c := callFrom(ctx); c.id != "" {
 		req.Header["X-Request-Id"] = c.idHeader
+		if p.tracer == nil { // else the tracing transport sends the span's
+			passClientTrace(req.Header, c.header)
+		}
 	}
 	p.signTC3Request(req, payload, a)
 	resp, err := p.cfg.Transport.RoundTrip(req)
