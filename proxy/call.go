@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/cdnproxy/cdnproxy/annotate"
 	"github.com/cdnproxy/cdnproxy/codes"
 	"github.com/cdnproxy/cdnproxy/proxy/bridge"
@@ -50,11 +48,9 @@ type call struct {
 	start        time.Time
 	method       string
 	client       string
-	clientCtx    context.Context // the client's request context
+	clientCtx    context.Context // the client's request context (with the call's span, when tracing: trace.go)
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
-	header       http.Header     // the client's request header; read only
-	span         trace.Span      // the call's span, when tracing (trace.go)
 
 	// Set by admit.
 	api       *api // the API called; nil for a path that is no API's

@@ -21,7 +21,7 @@ func (p *Proxy) finish(c *call) {
 	t := c.texts()
 	p.cfg.Metrics.observe(c)
 	p.cfg.Failures.record(c, &t, total)
-	c.endSpan(&t)
+	p.endSpan(c, &t)
 	level := slog.LevelDebug
 	msg := "call"
 	switch {
@@ -38,7 +38,7 @@ func (p *Proxy) finish(c *call) {
 	attrs = append(attrs,
 		slog.String("requestId", t.id),
 	)
-	if id := c.traceID(); id != "" {
+	if id := p.traceID(c); id != "" {
 		attrs = append(attrs, slog.String("traceId", id))
 	}
 	attrs = append(attrs,

@@ -193,7 +193,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idHeader = []string{c.id}
-	c.header = r.Header
 	c.w = countingWriter{ResponseWriter: w, c: c}
 	cw := &c.w
 	p.cfg.Metrics.callStarted()

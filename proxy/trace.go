@@ -40,26 +40,38 @@ func traced(tp trace.TracerProvider, transport http.RoundTripper) (trace.Tracer,
 }
 
 // traceCall starts the call's span, child of the trace context the client
-// sent, and returns the context for the rest of the call. Without a tracer
-// it returns r's context.
+// sent, and returns the context for the rest of the call, which the call
+// keeps as its clientCtx (a context canceled with the client's, so that
+// the call record grows by nothing). Without a tracer it returns r's
+// context.
 func (p *Proxy) traceCall(r *http.Request, c *call) context.Context {
 	if p.tracer == nil {
 		return r.Context()
 	}
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	ctx, c.span = p.tracer.Start(ctx, "cdnproxy", trace.WithSpanKind(trace.SpanKindServer),
+	ctx, _ = p.tracer.Start(ctx, "cdnproxy", trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(c.start), trace.WithAttributes(attribute.String("http.request.method", c.method)))
+	c.clientCtx = ctx
 	return ctx
+}
+
+// span is the call's span, or nil when the proxy does not trace.
+func (p *Proxy) span(c *call) trace.Span {
+	if p.tracer == nil || c.clientCtx == nil {
+		return nil
+	}
+	return trace.SpanFromContext(c.clientCtx)
 }
 
 // endSpan records how the call ended on its span and ends it: the same
 // facts as the log line, whose texts t are. The span is named after the
 // action, when it is one the proxy knows (a client cannot make names up).
-func (c *call) endSpan(t *callTexts) {
-	if c.span == nil {
+func (p *Proxy) endSpan(c *call, t *callTexts) {
+	span := p.span(c)
+	if span == nil {
 		return
 	}
-	c.span.SetName("cdnproxy " + actionLabel(c.action))
+	span.SetName("cdnproxy " + actionLabel(c.action))
 	// The texts may point into the request; the span outlives it until
 	// it is exported.
 	attrs := make([]attribute.KeyValue, 0, 12)
@@ -86,28 +98,48 @@ func (c *call) endSpan(t *callTexts) {
 		if t.v3Code != "" {
 			attrs = append(attrs, attribute.String("cdnproxy.v3_code", strings.Clone(t.v3Code)))
 		}
-		c.span.SetStatus(otelcodes.Error, strings.Clone(t.code)+" ("+string(c.result.Category)+")")
+		span.SetStatus(otelcodes.Error, strings.Clone(t.code)+" ("+string(c.result.Category)+")")
 	}
-	c.span.SetAttributes(attrs...)
-	c.span.End()
+	span.SetAttributes(attrs...)
+	span.End()
 }
 
 // traceID is the call's trace id for its log line, or "" when the call
 // has no span.
-func (c *call) traceID() string {
-	if c.span == nil {
+func (p *Proxy) traceID(c *call) string {
+	span := p.span(c)
+	if span == nil {
 		return ""
 	}
-	if sc := c.span.SpanContext(); sc.HasTraceID() {
+	if sc := span.SpanContext(); sc.HasTraceID() {
 		return sc.TraceID().String()
 	}
 	return ""
 }
 
-// passClientTrace puts the trace context the client sent (traceparent and
-// tracestate, as they came) on a request the proxy makes itself, when it
-// traces nothing of its own.
-func passClientTrace(dst, client http.Header) {
+// clientTraceKey is the context key of the trace context headers a client
+// sent, for the bridge's 3.0 calls when the proxy traces nothing itself.
+type clientTraceKey struct{}
+
+// clientTrace returns the context a bridged call's 3.0 calls are made in:
+// r's, carrying r's traceparent and tracestate when the proxy traces
+// nothing itself and the client sent a traceparent, so that each 3.0 call
+// passes them on (passClientTrace). A call that sends none costs nothing.
+func (p *Proxy) clientTrace(r *http.Request) context.Context {
+	ctx := r.Context()
+	if p.tracer != nil {
+		return ctx // the tracing transport sends the upstream span's
+	}
+	if _, ok := r.Header["Traceparent"]; !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, clientTraceKey{}, r.Header)
+}
+
+// passClientTrace puts the traceparent and tracestate that clientTrace
+// kept in ctx, as they came, on a request the bridge makes.
+func passClientTrace(ctx context.Context, dst http.Header) {
+	client, _ := ctx.Value(clientTraceKey{}).(http.Header)
 	for _, k := range [...]string{"Traceparent", "Tracestate"} {
 		if v, ok := client[k]; ok {
 			dst[k] = v

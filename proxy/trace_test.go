@@ -392,3 +392,31 @@ func TestTraceBridged(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTracing is the cost of tracing a call: BenchmarkOverhead's
+// success-200B passthrough cell without a TracerProvider and with the
+// SDK's, sampling every call and batching its spans to an exporter that
+// drops them.
+func BenchmarkTracing(b *testing.B) {
+	upstream := mustURL(b, "https://cdn.api.qcloud.com")
+	const target = "http://example.com/v2/index.php?Action=DescribeCdnHosts&Nonce=48213&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Signature=mysignature&Timestamp=1700000000"
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	for _, c := range []struct {
+		name string
+		tp   trace.TracerProvider
+	}{{"off", nil}, {"on", tp}} {
+		p, err := proxy.New(proxy.Config{Upstream: upstream, Transport: memoryTransport{benchSuccess200}, TracerProvider: c.tp,
+			Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cell := overheadCell{body: "success-200B", proxy: c.name, h: p, target: target, size: len(benchSuccess200)}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				cell.serve(b)
+			}
+		})
+	}
+}

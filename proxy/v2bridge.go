@@ -37,7 +37,7 @@ func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, cancel cont
 	c.deadline = startDeadline(p.cfg.Timeout, cancel)
 	defer c.deadline.stop()
 	c.forwarded()
-	res, err := p.bridge.Serve(in.r.Context(), p.send3, params)
+	res, err := p.bridge.Serve(p.clientTrace(in.r), p.send3, params)
 	c.successor = res.Successor
 	if err != nil {
 		if e := c.upstreamFailed(err, ""); e != nil {
@@ -103,10 +103,8 @@ func (p *Proxy) send3(ctx context.Context, action string, payload []byte) (int, 
 	}
 	if c := callFrom(ctx); c.id != "" {
 		req.Header["X-Request-Id"] = c.idHeader
-		if p.tracer == nil { // else the tracing transport sends the span's
-			passClientTrace(req.Header, c.header)
-		}
 	}
+	passClientTrace(ctx, req.Header)
 	p.signTC3Request(req, payload, a)
 	resp, err := p.cfg.Transport.RoundTrip(req)
 	if err != nil {
