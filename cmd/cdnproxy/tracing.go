@@ -23,6 +23,12 @@ import (
 // compression, certificates, sampler, resource attributes, batching) to
 // the SDK, which reads them from the process environment.
 
+// traceHelp ends `cdnproxy -h`.
+const traceHelp = `
+Traces (OpenTelemetry's own variables, not CDNPROXY_ ones; see docs/tracing.md):
+  OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: each call is a span
+  exported over OTLP/HTTP (protobuf); OTEL_SERVICE_NAME (default cdnproxy) names the service.`
+
 // shutdownTracing bounds how long the last spans may take to export when
 // cdnproxy exits.
 const shutdownTracing = 10 * time.Second

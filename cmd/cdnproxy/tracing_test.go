@@ -59,6 +59,23 @@ func TestTraceEndpoint(t *testing.T) {
 	}
 }
 
+// TestBadTraceEndpointStops: cdnproxy does not start with an endpoint it
+// cannot send to, and says which variable is wrong.
+func TestBadTraceEndpointStops(t *testing.T) {
+	err := run(t.Context(), nil, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318"}, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_ENDPOINT") {
+		t.Errorf("run = %v, want an error naming OTEL_EXPORTER_OTLP_ENDPOINT", err)
+	}
+}
+
+// TestHelpNamesTraceVariables: -h says which variables turn tracing on.
+func TestHelpNamesTraceVariables(t *testing.T) {
+	stdout, _, err := runCommand(t, nil, "-h")
+	if err != nil || !strings.Contains(string(stdout), "OTEL_EXPORTER_OTLP_ENDPOINT") || !strings.Contains(string(stdout), "docs/tracing.md") {
+		t.Errorf("cdnproxy -h (%v) names neither OTEL_EXPORTER_OTLP_ENDPOINT nor docs/tracing.md:\n%s", err, stdout)
+	}
+}
+
 // TestTraceEndpointPassword: an endpoint's password stays out of the
 // error that names it.
 func TestTraceEndpointPassword(t *testing.T) {
