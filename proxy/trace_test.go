@@ -122,7 +122,7 @@ func serveTraced(t *testing.T, tc traceCase, up *headerUpstream, tp trace.Tracer
 func spanAttrs(s tracetest.SpanStub) map[string]string {
 	m := make(map[string]string, len(s.Attributes))
 	for _, kv := range s.Attributes {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }
