@@ -57,7 +57,7 @@ type call struct {
 	start        time.Time
 	method       string
 	client       string
-	clientCtx    context.Context // the client's request context
+	clientCtx    context.Context // the client's request context (with the call's span, when tracing: trace.go)
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
 	held         hold            // the call's share of the memory budget

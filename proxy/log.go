@@ -22,6 +22,7 @@ func (p *Proxy) finish(c *call) {
 	p.cfg.Metrics.observe(c)
 	p.cfg.Limits.observe(c)
 	p.cfg.Failures.record(c, &t, total)
+	p.endSpan(c, &t)
 	level := slog.LevelDebug
 	msg := "call"
 	switch {
@@ -39,6 +40,11 @@ func (p *Proxy) finish(c *call) {
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
 		slog.String("requestId", t.id),
+	)
+	if id := p.traceID(c); id != "" {
+		attrs = append(attrs, slog.String("traceId", id))
+	}
+	attrs = append(attrs,
 		slog.String("outcome", string(c.outcome)),
 		slog.String("clientAddr", c.client),
 		slog.String("method", c.method),

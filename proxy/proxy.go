@@ -10,7 +10,8 @@
 // decides about the body and annotates an error (response.go) -> finish
 // writes one log line, the metrics and the failures page (log.go,
 // metrics.go, failures.go). Every answer the proxy gives itself is built
-// in errors.go.
+// in errors.go. With Config.TracerProvider, the call and each of its
+// upstream exchanges are spans in the client's trace (trace.go).
 package proxy
 
 import (
@@ -23,6 +24,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 )
@@ -95,6 +98,11 @@ type Config struct {
 	// it is answered at once with an API-shaped busy answer (503,
 	// Retry-After, category unavailable, retryable). Zero means no bound.
 	MaxInFlight int
+	// TracerProvider makes each call a span, and each upstream exchange
+	// a span below it, in the W3C trace context the client sent (see
+	// trace.go). Nil means no tracing: the client's traceparent and
+	// tracestate go upstream as they came, and a call costs nothing more.
+	TracerProvider trace.TracerProvider
 }
 
 // The API's documented request limits: 32 KB of query string for GET,
@@ -134,6 +142,8 @@ type Proxy struct {
 	replays *replayCache
 	budget  *memoryBudget // Config.MemoryBudget
 	slots   *slots        // Config.MaxInFlight
+	// tracer makes the calls' spans (Config.TracerProvider); nil without.
+	tracer trace.Tracer
 }
 
 // New checks cfg and returns a ready Proxy.
@@ -173,6 +183,8 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = NewTransport(64)
 	}
+	tracer, transport := traced(cfg.TracerProvider, cfg.Transport)
+	cfg.Transport = transport
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -183,6 +195,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := &Proxy{cfg: cfg, log: logger, buffers: newBufferPool(), keys: newKeys(cfg.Signing), bridge: br,
 		budget: &memoryBudget{limit: cfg.MemoryBudget}, slots: &slots{max: int64(cfg.MaxInFlight)}}
+	p.tracer = tracer
 	p.v2 = &api{gen: 2, upstream: cfg.Upstream, path: apiPath, label: "2.0",
 		upstreamPath: strings.TrimSuffix(cfg.Upstream.Path, "/") + apiPath, window: timestampWindow}
 	if br != nil {
@@ -229,7 +242,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The request forwarded is the proxy's own copy, whose context carries
 	// the call and is canceled when the deadline passes.
-	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callKey{}, c))
+	ctx, cancel := context.WithCancel(context.WithValue(p.traceCall(r, c), callKey{}, c))
 	defer cancel()
 	in, aerr := p.admit(r.WithContext(ctx), c)
 	if aerr == nil && c.api.bridged {

@@ -38,7 +38,7 @@ func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, cancel cont
 	defer c.deadline.stop()
 	c.forwarded()
 	local := 0 // the limits' retry hint when they answered a 3.0 call themselves
-	res, err := p.bridge.Serve(in.r.Context(), p.cfg.Limits.doer(p.send3, &local), params)
+	res, err := p.bridge.Serve(p.clientTrace(in.r), p.cfg.Limits.doer(p.send3, &local), params)
 	c.successor = res.Successor
 	if err != nil {
 		if e := c.upstreamFailed(err, ""); e != nil {
@@ -108,6 +108,7 @@ func (p *Proxy) send3(ctx context.Context, action string, payload []byte) (int, 
 	if c := callFrom(ctx); c.id != "" {
 		req.Header["X-Request-Id"] = c.idHeader
 	}
+	passClientTrace(ctx, req.Header)
 	p.signTC3Request(req, payload, a)
 	resp, err := p.cfg.Transport.RoundTrip(req)
 	if err != nil {

@@ -43,7 +43,7 @@ type brSetup struct {
 	retired *atomic.Int64
 }
 
-func newBridgeSetup(t *testing.T, fake *fakeapi3.Server, mode proxy.SigningMode) *brSetup {
+func newBridgeSetup(t *testing.T, fake *fakeapi3.Server, mode proxy.SigningMode, options ...func(*proxy.Config)) *brSetup {
 	t.Helper()
 	if fake == nil {
 		fake = fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{brUpstreamID: brUpstreamKey}, Strict: true})
@@ -57,7 +57,7 @@ func newBridgeSetup(t *testing.T, fake *fakeapi3.Server, mode proxy.SigningMode)
 	s := &brSetup{fake: fake, logs: &logbuf.Buffer{}, reg: prometheus.NewRegistry(), retired: &retired}
 	s.legacy, _ = url.Parse(old.URL)
 	v3, _ := url.Parse(fake.URL)
-	p, err := proxy.New(proxy.Config{
+	cfg := proxy.Config{
 		Upstream:   s.legacy,
 		UpstreamV3: v3,
 		Timeout:    2 * time.Second,
@@ -66,7 +66,11 @@ func newBridgeSetup(t *testing.T, fake *fakeapi3.Server, mode proxy.SigningMode)
 			ClientKeys: map[string]string{brClientID: brClientKey}},
 		Logger:  slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Metrics: proxy.NewMetrics(s.reg),
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	p, err := proxy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestRetiredHostWarning(t *testing.T) {
 			var out logbuf.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- serve(ctx, cfg, &out) }()
+			go func() { done <- serve(ctx, cfg, &out, tracing{}) }()
 			for !strings.Contains(out.String(), "cdnproxy started") {
 				select {
 				case err := <-done:

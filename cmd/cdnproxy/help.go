@@ -97,6 +97,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprint(w, usage)
 	fmt.Fprintln(w, "\nEnvironment (variable, default, meaning; see config.example.env):")
 	printVariables(w, variablesOf(reflect.TypeFor[config](), envPrefix))
+	fmt.Fprintln(w, traceHelp)
 }
 
 // isHelp reports whether args ask for help: -h, -help, --help or help.

@@ -75,5 +75,9 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, stdout)
+	tr, err := newTracing(ctx, environ)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stdout, tr)
 }

@@ -25,8 +25,11 @@ import (
 // serve runs the proxy and the admin listener until ctx ends, then drains:
 // /readyz turns 503, the listeners close, and calls in flight get up to
 // ShutdownTimeout to finish.
-func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error {
 	logger := newLogger(cfg, stdout)
+	// After the drain, so that the last calls' spans are exported too.
+	defer tr.shutdown(logger)
+
 	upstream, _ := url.Parse(cfg.UpstreamURL)     // validated by loadConfig
 	upstreamV3, _ := url.Parse(cfg.UpstreamV3URL) // likewise
 	reg := prometheus.NewRegistry()
@@ -63,6 +66,8 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		// The limits on load (see docs/reliability.md).
 		ClientWriteTimeout: cfg.ClientWriteTimeout,
 		MaxInFlight:        cfg.MaxInFlight,
+
+		TracerProvider: tr.tracerProvider(), // OTEL_* variables (tracing.go)
 	})
 	if err != nil {
 		return err
@@ -70,6 +75,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if cfg.V2Bridge == "off" && upstream.Hostname() == retiredV2Host {
 		logger.Warn("API 2.0 calls go to "+retiredV2Host+", which Tencent retired on 2022-11-30 and no longer serves; "+
 			"set "+envPrefix+"V2_BRIDGE=on to answer them through API 3.0", "upstream", cfg.UpstreamURL)
+	}
+	if tr.endpoint != nil {
+		logger.Info("cdnproxy exports traces over OTLP", "endpoint", tr.endpoint.Redacted())
 	}
 	var ready atomic.Bool
 	admin := proxy.Admin(proxy.AdminConfig{
