@@ -102,6 +102,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error 
 		}
 		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
 	}
+	apiLn = refuseConflictingFraming(apiLn) // see framing.go
 	apiLn = newLimitListener(apiLn, cfg.MaxConns, logger)
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
