@@ -158,6 +158,40 @@ type rateEntry struct {
 	interval, tolerance time.Duration
 }
 
+// limitStore is where the limits' state is kept: memoryStore for one
+// replica, redisStore shared through Redis. Both do the same check, so
+// the limits behave alike on either.
+type limitStore interface {
+	// check is a call's whole check, atomic: take the next slot of the
+	// rate r unless its wait exceeds r.maxWait (then nothing changes);
+	// with the slot, spend q's items when q is not nil (all or none; a
+	// refusal leaves the slot taken).
+	check(ctx context.Context, r rateReq, q *quotaReq) (checked, error)
+	// set makes a quota counter's count used, until expire.
+	set(ctx context.Context, key string, used int64, expire time.Time) error
+}
+
+var (
+	_ limitStore = (*memoryStore)(nil)
+	_ limitStore = (*redisStore)(nil)
+)
+
+// rateReq is the rate part of a check: the next slot of the rate kept at
+// key, with the generic cell rate algorithm (a slot every interval,
+// tolerance early), if the call need not wait for it over maxWait.
+type rateReq struct {
+	key                          string
+	interval, tolerance, maxWait time.Duration
+}
+
+// checked is what a store's check found.
+type checked struct {
+	wait time.Duration // until the call's slot; over maxWait when slot is false
+	slot bool          // the slot was taken
+	over bool          // the quota's items did not fit (none were spent)
+	used []int64       // with the slot and a quota: its counts after (or as they were, when over)
+}
+
 // NewLimits checks cfg and returns Limits.
 func NewLimits(cfg LimitsConfig) (*Limits, error) {
 	switch cfg.OnStoreError {
@@ -273,38 +307,70 @@ func (l *Limits) refusing() bool {
 }
 
 // check applies the limits to one API 3.0 call of action, about to be
-// sent: its rate (waiting for its slot), then its quota. payload is the
-// call's JSON body, or its form or query parameters when form is set.
+// sent, in one store operation (one round trip with Redis): it takes the
+// call's slot in its action's rate and, for a purge or prefetch, spends
+// its items from the day's quota, then waits for the slot. A batch over
+// the account's batch size is refused first, with nothing taken; a call
+// whose items do not fit is refused at once, but its slot stays taken.
+// payload is the call's JSON body, or its form or query parameters when
+// form is set.
 func (l *Limits) check(ctx context.Context, action string, payload []byte, form bool) *apiError {
 	if l == nil || !l.cfg.On {
 		return nil
 	}
-	if re := l.rates[action]; re != nil {
-		if e := l.rate(ctx, re); e != nil {
+	re := l.rates[action]
+	if re == nil {
+		return nil // not an action the limits know; each quota's action is one
+	}
+	var q *quotaReq
+	if k, ok := quotaKindOf(action); ok {
+		var e *apiError
+		if q, e = l.quotaFor(ctx, k, payload, form); e != nil {
 			return e
 		}
 	}
-	if k, ok := quotaKindOf(action); ok {
-		return l.quota(ctx, k, payload, form)
-	}
-	return nil
-}
-
-// rate takes the call's slot in its action's rate, and waits for it.
-func (l *Limits) rate(ctx context.Context, re *rateEntry) *apiError {
 	maxWait := l.cfg.Wait
 	if dl, ok := ctx.Deadline(); ok {
 		maxWait = min(maxWait, time.Until(dl))
 	}
-	wait, ok, e := l.reserve(ctx, re, maxWait)
+	c, e := l.storeCheck(ctx, rateReq{key: re.key, interval: re.interval, tolerance: re.tolerance, maxWait: maxWait}, q)
 	if e != nil {
 		l.m.refusedStore.Inc()
 		return e
 	}
-	if !ok {
+	if !c.slot {
 		l.m.refusedRate.Inc()
-		return errRateLimited(re.action, annotate.Seconds(wait-maxWait))
+		return errRateLimited(re.action, annotate.Seconds(c.wait-maxWait))
 	}
+	if q != nil {
+		if e := l.quotaChecked(q, c); e != nil {
+			return e
+		}
+	}
+	return l.waitSlot(ctx, c.wait)
+}
+
+// storeCheck runs a check in Redis, or in memory when there is no Redis
+// or it fails in the open mode.
+func (l *Limits) storeCheck(ctx context.Context, r rateReq, q *quotaReq) (checked, *apiError) {
+	if l.useRedis() {
+		c, err := l.redis.check(ctx, r, q)
+		if err == nil {
+			l.storeOK()
+			return c, nil
+		}
+		if e := l.storeFailed(ctx, err); e != nil {
+			return checked{}, e
+		}
+	} else if l.refusing() {
+		return checked{}, errStoreDown()
+	}
+	c, _ := l.mem.check(ctx, r, q)
+	return c, nil
+}
+
+// waitSlot waits for the call's slot, wait away, or until the call ends.
+func (l *Limits) waitSlot(ctx context.Context, wait time.Duration) *apiError {
 	if wait <= 0 {
 		return nil
 	}
@@ -318,25 +384,6 @@ func (l *Limits) rate(ctx context.Context, re *rateEntry) *apiError {
 	case <-ctx.Done():
 		return errLimitGone()
 	}
-}
-
-// reserve takes a slot from Redis, or from memory when there is no Redis
-// or it fails in the open mode.
-func (l *Limits) reserve(ctx context.Context, re *rateEntry, maxWait time.Duration) (time.Duration, bool, *apiError) {
-	if l.useRedis() {
-		wait, ok, err := l.redis.reserve(ctx, re.key, re.interval, re.tolerance, maxWait)
-		if err == nil {
-			l.storeOK()
-			return wait, ok, nil
-		}
-		if e := l.storeFailed(ctx, err); e != nil {
-			return 0, false, e
-		}
-	} else if l.refusing() {
-		return 0, false, errStoreDown()
-	}
-	wait, ok, _ := l.mem.reserve(ctx, re.action, re.interval, re.tolerance, maxWait)
-	return wait, ok, nil
 }
 
 // attach lets the limits read the account's quotas with do, which signs

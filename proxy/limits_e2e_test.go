@@ -280,8 +280,15 @@ func TestLimitsQuotaSharedInRedis(t *testing.T) {
 	}
 }
 
-// BenchmarkLimitsRateRedis is the rate check of one call against a Redis
-// on loopback: one EVALSHA round trip.
+// The Redis store passes the memory store's sequence of checks.
+func TestLimitsStoreCheckRedis(t *testing.T) {
+	c := startRedis(t, "").client()
+	defer c.Close()
+	testStoreCheck(t, &redisStore{c: c})
+}
+
+// BenchmarkLimitsRateRedis is the check of a call without a quota (its
+// rate) against a Redis on loopback: one EVALSHA round trip.
 func BenchmarkLimitsRateRedis(b *testing.B) {
 	srv := startRedis(b, "")
 	c := srv.client()
@@ -291,13 +298,20 @@ func BenchmarkLimitsRateRedis(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	re, ctx := l.rates["DescribeDomains"], context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if e := l.rate(ctx, re); e != nil {
-			b.Fatal(e.message)
-		}
+	benchCheck(b, l, "DescribeDomains", nil)
+	if l.State() != "redis" {
+		b.Fatalf("state %s", l.State())
 	}
+}
+
+// BenchmarkLimitsPurgeRedis is the check of a one-URL purge (its rate
+// and its quota) against a Redis on loopback: one EVALSHA round trip too.
+func BenchmarkLimitsPurgeRedis(b *testing.B) {
+	srv := startRedis(b, "")
+	c := srv.client()
+	defer c.Close()
+	l := unlimitedPurges(b, LimitsConfig{Redis: c})
+	benchCheck(b, l, "PurgeUrlsCache", purge(1, "mainland"))
 	if l.State() != "redis" {
 		b.Fatalf("state %s", l.State())
 	}
@@ -327,8 +341,8 @@ func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	}
 }
 
-// Each rate check and each quota check is one command to Redis: an
-// EVALSHA of its script.
+// A check is one command to Redis, an EVALSHA of the check script,
+// whether it is a rate alone or a purge's rate and quota together.
 func TestLimitsOneRoundTrip(t *testing.T) {
 	srv := startRedis(t, "")
 	c := srv.client()
@@ -338,23 +352,34 @@ func TestLimitsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	// Load both scripts (the first run of each is EVALSHA, then EVAL).
-	_ = l.check(ctx, "DescribeDomains", nil, false)
-	_ = l.check(ctx, "PushUrlsCache", purge(1, "mainland"), false)
-	h := &countingHook{}
-	c.AddHook(h)
+	// Load the script (its first run is EVALSHA, then EVAL).
 	if e := l.check(ctx, "DescribeDomains", nil, false); e != nil {
 		t.Fatal(e.message)
 	}
-	if got := strings.Join(h.names, ","); got != "evalsha" {
-		t.Errorf("a rate check sent %s, want one evalsha", got)
+	h := &countingHook{}
+	c.AddHook(h)
+	for _, tt := range []struct {
+		name, action string
+		payload      []byte
+	}{
+		{"a rate check", "DescribeDomains", nil},
+		{"a purge's rate and quota check, in both areas", "PurgeUrlsCache", purge(2, "global")},
+		{"a prefetch's rate and quota check", "PushUrlsCache", purge(1, "mainland")},
+	} {
+		h.mu.Lock()
+		h.names = nil
+		h.mu.Unlock()
+		if e := l.check(ctx, tt.action, tt.payload, false); e != nil {
+			t.Fatalf("%s: %s", tt.name, e.message)
+		}
+		h.mu.Lock()
+		got := strings.Join(h.names, ",")
+		h.mu.Unlock()
+		if got != "evalsha" {
+			t.Errorf("%s sent %q, want one evalsha", tt.name, got)
+		}
 	}
-	h.names = nil
-	time.Sleep(100 * time.Millisecond) // the next slot of PushUrlsCache
-	if e := l.check(ctx, "PushUrlsCache", purge(2, "global"), false); e != nil {
-		t.Fatal(e.message)
-	}
-	if got := strings.Join(h.names, ","); got != "evalsha,evalsha" {
-		t.Errorf("a rate and quota check sent %s, want one evalsha each", got)
+	if l.State() != "redis" {
+		t.Errorf("state %s, want every check answered by Redis", l.State())
 	}
 }

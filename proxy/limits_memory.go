@@ -24,53 +24,48 @@ func newMemoryStore() *memoryStore {
 		used: make(map[string]int64), until: make(map[string]time.Time)}
 }
 
-// reserve takes the next slot of a rate with the generic cell rate
-// algorithm: a slot every interval, tolerance early. It returns how long
-// the call must wait for its slot; a wait over maxWait takes no slot and
-// reports false. It does not allocate for a key seen before.
-func (m *memoryStore) reserve(_ context.Context, key string, interval, tolerance, maxWait time.Duration) (time.Duration, bool, error) {
+// check is limitStore's check, on the monotonic clock. Without a quota it
+// does not allocate for a rate seen before.
+func (m *memoryStore) check(_ context.Context, r rateReq, q *quotaReq) (checked, error) {
 	now := time.Since(m.base)
 	m.mu.Lock()
-	tat, ok := m.tat[key]
+	defer m.mu.Unlock()
+	tat, ok := m.tat[r.key]
 	if !ok || tat < now {
 		tat = now
 	}
-	wait := max(tat-tolerance-now, 0)
-	if wait > maxWait {
-		m.mu.Unlock()
-		return wait, false, nil
+	c := checked{wait: max(tat-r.tolerance-now, 0)}
+	if c.wait > r.maxWait {
+		return c, nil
 	}
-	m.tat[key] = tat + interval
-	m.mu.Unlock()
-	return wait, true, nil
+	m.tat[r.key], c.slot = tat+r.interval, true
+	if q != nil {
+		c.used, c.over = m.spend(q)
+	}
+	return c, nil
 }
 
-// spend adds n items to every key's count if each stays within its
-// total, all or none; it returns the counts after (or as they were, when
-// refused). The counts expire at expire.
-func (m *memoryStore) spend(_ context.Context, keys []string, n int64, totals []int64, expire time.Time) ([]int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.expire(expire)
-	used := make([]int64, len(keys))
-	ok := true
-	for i, k := range keys {
+// spend adds q's items to every counter if each stays within its total,
+// all or none, and returns the counts after (or as they were, when
+// over). m.mu is held.
+func (m *memoryStore) spend(q *quotaReq) ([]int64, bool) {
+	m.expire(q.expire)
+	used := make([]int64, len(q.keys))
+	over := false
+	for i, k := range q.keys {
 		used[i] = m.used[k]
-		if used[i]+n > totals[i] {
-			ok = false
-		}
+		over = over || used[i]+q.n > q.totals[i]
 	}
-	if !ok {
-		return used, false, nil
+	if over {
+		return used, true
 	}
-	for i, k := range keys {
-		used[i] += n
-		m.used[k], m.until[k] = used[i], expire
+	for i, k := range q.keys {
+		used[i] += q.n
+		m.used[k], m.until[k] = used[i], q.expire
 	}
-	return used, true, nil
+	return used, false
 }
 
-// set makes key's count used, until expire.
 func (m *memoryStore) set(_ context.Context, key string, used int64, expire time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -67,72 +67,67 @@ func areasOf(area string) []int {
 	return []int{0}
 }
 
-// quota spends a call's items from the day's quota of kind k in its
-// areas, or refuses the call: a batch over the account's batch size, or
-// more items than are left today.
-func (l *Limits) quota(ctx context.Context, k int, payload []byte, form bool) *apiError {
+// quotaReq is the quota part of a check: n items to spend from the
+// counters keys (one per area a call counts against, today's), each
+// within its total; the counters expire at the next Shanghai midnight.
+type quotaReq struct {
+	kind   int
+	areas  []int
+	keys   []string
+	totals []int64
+	n      int64
+	now    time.Time // the limits' clock when the check began
+	expire time.Time
+}
+
+// quotaFor reads a call's items of quota kind k and returns what its
+// check spends: nil for a call without items (the API refuses it
+// itself), or a refusal for a batch over the account's batch size.
+func (l *Limits) quotaFor(ctx context.Context, k int, payload []byte, form bool) (*quotaReq, *apiError) {
 	kind := &quotaKinds[k]
 	n, area := payloadItems(payload, form, kind.field)
 	if n <= 0 {
-		return nil // the API refuses an empty call itself
+		return nil, nil
 	}
 	l.maybeRefresh(ctx)
-	areas := areasOf(area)
-	keys, totals := make([]string, len(areas)), make([]int64, len(areas))
 	now := l.cfg.Now()
-	date, midnight := annotate.ShanghaiDate(now), annotate.NextShanghaiMidnight(now)
+	areas := areasOf(area)
+	q := &quotaReq{kind: k, areas: areas, keys: make([]string, len(areas)), totals: make([]int64, len(areas)),
+		n: n, now: now, expire: annotate.NextShanghaiMidnight(now)}
+	date := annotate.ShanghaiDate(now)
 	l.quotaMu.Lock()
+	defer l.quotaMu.Unlock()
 	for i, a := range areas {
-		q := l.quotas[k][a]
-		if n > q.batch {
-			l.quotaMu.Unlock()
+		limit := l.quotas[k][a]
+		if n > limit.batch {
 			l.m.refusedBatch.Inc()
-			return &apiError{status: http.StatusBadRequest, code: 4000, v3Code: kind.batchCode, outcome: outcomeRefused,
+			return nil, &apiError{status: http.StatusBadRequest, code: 4000, v3Code: kind.batchCode, outcome: outcomeRefused,
 				message: fmt.Sprintf("cdnproxy: this call has %d items for %s; the account allows %d a call in %s: split it",
-					n, kind.what, q.batch, quotaAreas[a])}
+					n, kind.what, limit.batch, quotaAreas[a])}
 		}
-		keys[i], totals[i] = "cdnproxy:quota:"+kind.name+":"+quotaAreas[a]+":"+date, q.total
+		q.keys[i], q.totals[i] = "cdnproxy:quota:"+kind.name+":"+quotaAreas[a]+":"+date, limit.total
 	}
-	l.quotaMu.Unlock()
-	used, ok, e := l.spend(ctx, keys, n, totals, midnight)
-	if e != nil {
-		l.m.refusedStore.Inc()
-		return e
+	return q, nil
+}
+
+// quotaChecked records what a check found of q, given the call got its
+// slot: the gauges of what is left, and the day-limit refusal when the
+// items did not fit.
+func (l *Limits) quotaChecked(q *quotaReq, c checked) *apiError {
+	left := q.totals[0] - c.used[0]
+	for i, a := range q.areas {
+		l.m.remaining(q.kind, a).Set(float64(q.totals[i] - c.used[i]))
+		left = min(left, q.totals[i]-c.used[i])
 	}
-	for i, a := range areas {
-		l.m.remaining(k, a).Set(float64(totals[i] - used[i]))
-	}
-	if ok {
+	if !c.over {
 		return nil
 	}
 	l.m.refusedQuota.Inc()
-	left := totals[0] - used[0]
-	for i := range used {
-		left = min(left, totals[i]-used[i])
-	}
+	kind := &quotaKinds[q.kind]
 	return &apiError{status: http.StatusTooManyRequests, code: 4400, v3Code: kind.dayCode, outcome: outcomeRefused,
-		retryAfter: annotate.Seconds(midnight.Sub(now)),
+		retryAfter: annotate.Seconds(q.expire.Sub(q.now)),
 		message: fmt.Sprintf("cdnproxy: today's %s quota has %d items left and this call has %d; it resets at 00:00 Asia/Shanghai",
-			kind.what, max(left, 0), n)}
-}
-
-// spend counts items in Redis, or in memory when there is no Redis or it
-// fails in the open mode.
-func (l *Limits) spend(ctx context.Context, keys []string, n int64, totals []int64, midnight time.Time) ([]int64, bool, *apiError) {
-	if l.useRedis() {
-		used, ok, err := l.redis.spend(ctx, keys, n, totals, midnight)
-		if err == nil {
-			l.storeOK()
-			return used, ok, nil
-		}
-		if e := l.storeFailed(ctx, err); e != nil {
-			return nil, false, e
-		}
-	} else if l.refusing() {
-		return nil, false, errStoreDown()
-	}
-	used, ok, _ := l.mem.spend(ctx, keys, n, totals, midnight)
-	return used, ok, nil
+			kind.what, max(left, 0), q.n)}
 }
 
 // maybeRefresh reads the account's quotas when it has a key and they are

@@ -10,17 +10,24 @@ import (
 )
 
 // redisStore keeps the limits' state in Redis, shared by every replica
-// that uses the same Redis. Each operation is one round trip: a Lua
-// script (EVALSHA) that reads and writes atomically on Redis's own clock.
+// that uses the same Redis. A check is one round trip: checkScript run
+// with EVALSHA, reading and writing atomically on Redis's own clock.
 type redisStore struct {
 	c redis.UniversalClient
 }
 
-// reserveScript is GCRA on Redis's clock, in microseconds: KEYS[1] holds
-// the theoretical arrival time; ARGV are the interval, the tolerance and
-// the longest wait. It returns {1, wait} with the slot taken, or
-// {0, wait} when the wait is too long (nothing taken).
-var reserveScript = redis.NewScript(`
+// checkScript is a call's whole check, as memoryStore.check does it in
+// memory. KEYS[1] holds the rate's theoretical arrival time (GCRA, in
+// microseconds of Redis's clock); ARGV[1..3] are the interval, the
+// tolerance and the longest wait. Without a slot within the wait it
+// returns {0, wait, 0} and changes nothing. With one it takes the slot
+// and, when the call spends a quota, KEYS[2..] are the quota's counters:
+// ARGV[4] items are added to each if every one stays within its total
+// (ARGV[6..]), all or none, and the counters expire at the Unix time
+// ARGV[5]. It returns {1, wait, over, count…}: over is 1 when the items
+// did not fit (the slot stays taken), the counts are after (or as they
+// were, when over).
+var checkScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval, tolerance, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -28,59 +35,46 @@ local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
 local wait = tat - tolerance - now
 if wait < 0 then wait = 0 end
-if wait > maxwait then return {0, wait} end
+if wait > maxwait then return {0, wait, 0} end
 local newtat = tat + interval
 redis.call('SET', KEYS[1], string.format('%d', newtat), 'PX', math.ceil((newtat - now) / 1000) + 1000)
-return {1, wait}
-`)
-
-// spendScript adds ARGV[1] items to every key's count when each stays
-// within its total (ARGV[3], ARGV[4]), all or none; the counts expire at
-// the Unix time ARGV[2]. It returns {ok, count…} after (or as they were).
-var spendScript = redis.NewScript(`
-local n = tonumber(ARGV[1])
-local used = {}
-local ok = 1
-for i, k in ipairs(KEYS) do
-  used[i] = tonumber(redis.call('GET', k) or '0')
-  if used[i] + n > tonumber(ARGV[2 + i]) then ok = 0 end
+local res = {1, wait, 0}
+local n = tonumber(ARGV[4])
+for i = 2, #KEYS do
+  res[i + 2] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if res[i + 2] + n > tonumber(ARGV[4 + i]) then res[3] = 1 end
 end
-if ok == 1 then
-  for i, k in ipairs(KEYS) do
-    used[i] = redis.call('INCRBY', k, n)
-    redis.call('EXPIREAT', k, ARGV[2])
+if res[3] == 0 then
+  for i = 2, #KEYS do
+    res[i + 2] = redis.call('INCRBY', KEYS[i], n)
+    redis.call('EXPIREAT', KEYS[i], ARGV[5])
   end
 end
-table.insert(used, 1, ok)
-return used
+return res
 `)
 
-func (s *redisStore) reserve(ctx context.Context, key string, interval, tolerance, maxWait time.Duration) (time.Duration, bool, error) {
-	v, err := reserveScript.Run(ctx, s.c, []string{key},
-		interval.Microseconds(), tolerance.Microseconds(), maxWait.Microseconds()).Int64Slice()
+func (s *redisStore) check(ctx context.Context, r rateReq, q *quotaReq) (checked, error) {
+	keys := []string{r.key}
+	args := []any{r.interval.Microseconds(), r.tolerance.Microseconds(), r.maxWait.Microseconds()}
+	if q != nil {
+		keys = append(keys, q.keys...)
+		args = append(args, q.n, q.expire.Unix())
+		for _, t := range q.totals {
+			args = append(args, t)
+		}
+	}
+	v, err := checkScript.Run(ctx, s.c, keys, args...).Int64Slice()
 	if err != nil {
-		return 0, false, err
+		return checked{}, err
 	}
-	if len(v) != 2 {
-		return 0, false, errRedisAnswer
+	if len(v) < 3 || v[0] == 1 && len(v) != 2+len(keys) {
+		return checked{}, errRedisAnswer
 	}
-	return time.Duration(v[1]) * time.Microsecond, v[0] == 1, nil
-}
-
-func (s *redisStore) spend(ctx context.Context, keys []string, n int64, totals []int64, expire time.Time) ([]int64, bool, error) {
-	args := make([]any, 0, 2+len(totals))
-	args = append(args, n, expire.Unix())
-	for _, t := range totals {
-		args = append(args, t)
+	c := checked{wait: time.Duration(v[1]) * time.Microsecond, slot: v[0] == 1, over: v[2] == 1}
+	if c.slot && q != nil {
+		c.used = v[3:]
 	}
-	v, err := spendScript.Run(ctx, s.c, keys, args...).Int64Slice()
-	if err != nil {
-		return nil, false, err
-	}
-	if len(v) != 1+len(keys) {
-		return nil, false, errRedisAnswer
-	}
-	return v[1:], v[0] == 1, nil
+	return c, nil
 }
 
 func (s *redisStore) set(ctx context.Context, key string, used int64, expire time.Time) error {
@@ -93,4 +87,4 @@ func (s *redisStore) firstSeen(ctx context.Context, key string, ttl time.Duratio
 }
 
 // errRedisAnswer is an answer from Redis of the wrong shape.
-var errRedisAnswer = errors.New("redis: unexpected answer from a limits script")
+var errRedisAnswer = errors.New("redis: unexpected answer from the limits' script")

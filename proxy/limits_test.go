@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -148,16 +149,123 @@ func TestParseRates(t *testing.T) {
 	}
 }
 
-// BenchmarkLimitsRateMemory is the in-memory rate check of one call.
+// testStoreCheck runs one sequence of checks through a store: the
+// memory store here, Redis in limits_e2e_test.go, so that both are held
+// to the same behaviour.
+func testStoreCheck(t *testing.T, s limitStore) {
+	t.Helper()
+	ctx := context.Background()
+	expire := time.Now().Add(time.Hour).Truncate(time.Second)
+	keys := []string{"cdnproxy:quota:t:mainland:d", "cdnproxy:quota:t:overseas:d"}
+	quota := func(n int64, totals ...int64) *quotaReq {
+		return &quotaReq{keys: keys[:len(totals)], totals: totals, n: n, expire: expire}
+	}
+	a := rateReq{key: "cdnproxy:rate:A", interval: time.Hour, maxWait: time.Second}
+	b := rateReq{key: "cdnproxy:rate:B", interval: time.Hour, tolerance: 2 * time.Hour, maxWait: time.Second} // 3 at once
+	steps := []struct {
+		name       string
+		r          rateReq
+		q          *quotaReq
+		slot, over bool
+		used       []int64
+	}{
+		{"a slot, the items fit", a, quota(3, 5, 10), true, false, []int64{3, 3}},
+		{"the next slot an hour away: nothing taken, nothing spent", a, quota(1, 5, 10), false, false, nil},
+		{"a slot, the items do not fit: none spent", b, quota(3, 5, 10), true, true, []int64{3, 3}},
+		{"a slot, the items fit exactly", b, quota(2, 5, 10), true, false, []int64{5, 5}},
+		{"a slot without a quota", b, nil, true, false, nil},
+		{"the burst is spent: the refused call's slot stayed taken", b, nil, false, false, nil},
+		{"one area, over", rateReq{key: "cdnproxy:rate:C", interval: time.Millisecond, maxWait: time.Second},
+			quota(1, 5), true, true, []int64{5}},
+	}
+	for _, st := range steps {
+		c, err := s.check(ctx, st.r, st.q)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if c.slot != st.slot || c.over != st.over || !slices.Equal(c.used, st.used) || st.slot && c.wait != 0 ||
+			!st.slot && c.wait <= st.r.maxWait {
+			t.Errorf("%s: %+v, want slot %v, over %v, counts %v", st.name, c, st.slot, st.over, st.used)
+		}
+	}
+}
+
+func TestLimitsStoreCheckMemory(t *testing.T) { testStoreCheck(t, newMemoryStore()) }
+
+// A batch over the account's batch size is refused before the rate, so it
+// takes no slot; a call that fits takes one.
+func TestLimitsBatchTakesNoSlot(t *testing.T) {
+	l, err := NewLimits(LimitsConfig{On: true, Rates: map[string]Rate{"PurgeUrlsCache": {Calls: 1, Per: time.Hour, Burst: 1}},
+		Wait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, st := range []struct {
+		items int
+		code  string
+	}{{1001, "LimitExceeded.CdnPurgeUrlExceedBatchLimit"}, {1, ""}, {1, "RequestLimitExceeded"}} {
+		got := ""
+		if e := l.check(ctx, "PurgeUrlsCache", purge(st.items, "mainland"), false); e != nil {
+			got = e.v3Code
+		}
+		if got != st.code {
+			t.Errorf("a purge of %d: %q, want %q", st.items, got, st.code)
+		}
+	}
+}
+
+// Every action with a quota has a rate, so its check is a rate check too.
+func TestLimitsQuotaActionsHaveRates(t *testing.T) {
+	l, err := NewLimits(LimitsConfig{On: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range quotaKinds {
+		if l.rates[kind.action] == nil {
+			t.Errorf("%s spends a quota but has no rate: its check would skip the quota", kind.action)
+		}
+	}
+}
+
+// BenchmarkLimitsRateMemory is the in-memory check of one call without a
+// quota: its rate.
 func BenchmarkLimitsRateMemory(b *testing.B) {
 	l, _ := NewLimits(LimitsConfig{On: true, Rates: map[string]Rate{"DescribeDomains": {Calls: 1 << 30, Per: time.Millisecond, Burst: 1 << 30}}})
-	re, ctx := l.rates["DescribeDomains"], context.Background()
+	benchCheck(b, l, "DescribeDomains", nil)
+}
+
+// benchCheck measures l's check of a call of action with payload, which
+// must pass.
+func benchCheck(b *testing.B, l *Limits, action string, payload []byte) {
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if e := l.rate(ctx, re); e != nil {
+		if e := l.check(ctx, action, payload, false); e != nil {
 			b.Fatal(e.message)
 		}
 	}
+}
+
+// unlimitedPurges are limits whose rate and quota of URL purges never
+// refuse, for the benchmarks of a purge's check.
+func unlimitedPurges(tb testing.TB, cfg LimitsConfig) *Limits {
+	cfg.On, cfg.Rates = true, map[string]Rate{"PurgeUrlsCache": {Calls: 1 << 30, Per: time.Millisecond, Burst: 1 << 30}}
+	l, err := NewLimits(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, _ := quotaKindOf("PurgeUrlsCache")
+	for a := range quotaAreas {
+		l.quotas[k][a] = quotaLimit{total: 1 << 50, batch: 1000}
+	}
+	return l
+}
+
+// BenchmarkLimitsPurgeMemory is the in-memory check of a one-URL purge:
+// its rate and its quota.
+func BenchmarkLimitsPurgeMemory(b *testing.B) {
+	benchCheck(b, unlimitedPurges(b, LimitsConfig{}), "PurgeUrlsCache", purge(1, "mainland"))
 }
 
 // BenchmarkLimitsOff is what the limits cost a call when they are off:
