@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cdnproxy/cdnproxy/proxy/bridge"
 )
 
 // Fixed account numbers shown in host objects (the documentation's
@@ -115,84 +117,28 @@ func (e *Emulator) target(r *request) (*domain, *reply) {
 	return nil, &rep
 }
 
-// hostInfo is a host object as DescribeCdnHosts and GetHostInfoByHost
-// return it, with every member of the documented example, in its order.
-type hostInfo struct {
-	ID              int         `json:"id"`
-	AppID           int         `json:"app_id"`
-	OwnerUIN        int         `json:"owner_uin"`
-	ProjectID       int         `json:"project_id"`
-	Host            string      `json:"host"`
-	HostType        string      `json:"host_type"`
-	ServiceType     string      `json:"service_type"`
-	Origin          string      `json:"origin"`
-	Cache           []cacheRule `json:"cache"`
-	Status          Status      `json:"status"`
-	Disabled        int         `json:"disabled"`
-	Message         string      `json:"message"`
-	EnableOverseas  string      `json:"enable_overseas"`
-	CreateTime      string      `json:"create_time"`
-	UpdateTime      string      `json:"update_time"`
-	Deleted         string      `json:"deleted"`
-	FwdHostType     string      `json:"fwd_host_type"`
-	FwdHost         string      `json:"fwd_host"`
-	MiddleResource  int         `json:"middle_resource"`
-	Refer           refer       `json:"refer"`
-	Readonly        int         `json:"readonly"`
-	Cname           string      `json:"cname"`
-	CacheMode       string      `json:"cache_mode"`
-	FurlCache       string      `json:"furl_cache"`
-	SSLType         int         `json:"ssl_type"`
-	PidConfig       any         `json:"pid_config"`
-	BucketName      string      `json:"bucket_name"`
-	BucketProjectID int         `json:"bucket_project_id"`
-	SSLDeployTime   any         `json:"ssl_deploy_time"`
-	SSLExpireTime   any         `json:"ssl_expire_time"`
-	SEO             string      `json:"seo"`
-	HostID          int         `json:"host_id"`
-}
-
-type cacheRule struct {
-	Type int    `json:"type"`
-	Rule string `json:"rule"`
-	Time int    `json:"time"`
-	Unit string `json:"unit"`
-}
-
-type refer struct {
-	Type     int      `json:"type"`
-	List     []string `json:"list"`
-	NullFlag int      `json:"null_flag"`
-}
-
 // info returns d's host object.
-func (d *domain) info() hostInfo {
+func (d *domain) info() bridge.Host {
 	message := map[Status]string{StatusDeploying: "部署中", StatusOnline: "已开启", StatusOffline: "已关闭"}[d.status]
 	disabled := 0
 	if d.status == StatusOffline {
 		disabled = 1
 	}
-	return hostInfo{
-		ID: d.id, AppID: appID, OwnerUIN: ownerUIN, ProjectID: d.projectID,
+	return bridge.Host{
+		ID: int64(d.id), AppID: appID, OwnerUIN: ownerUIN, ProjectID: int64(d.projectID),
 		Host: d.host, HostType: d.hostType, ServiceType: "web", Origin: d.origin,
-		Cache: []cacheRule{
+		Cache: []bridge.CacheRule{
 			{Type: 0, Rule: "all", Time: 2592000, Unit: "d"},
 			{Type: 1, Rule: ".php;.jsp;.asp;.aspx", Time: 0, Unit: "s"},
 		},
-		Status: d.status, Disabled: disabled, Message: message, EnableOverseas: "no",
+		Status: int(d.status), Disabled: disabled, Message: message, EnableOverseas: "no",
 		CreateTime: d.created.In(beijing).Format(timeLayout),
 		UpdateTime: d.updated.In(beijing).Format(timeLayout),
 		Deleted:    "no", FwdHostType: "default", FwdHost: d.host, MiddleResource: -1,
-		Refer:     refer{Type: 0, List: []string{}, NullFlag: 0},
+		Refer:     bridge.Refer{Type: 0, List: []string{}, NullFlag: 0},
 		Cname:     d.host + ".cdn.dnsv1.com",
-		CacheMode: "simple", FurlCache: "on", SEO: "off", HostID: d.id,
+		CacheMode: "simple", FurlCache: "on", SEO: "off", HostID: int64(d.id),
 	}
-}
-
-// hostList is the data of DescribeCdnHosts and GetHostInfoByHost.
-type hostList struct {
-	Hosts []hostInfo `json:"hosts"`
-	Total int        `json:"total"`
 }
 
 // describeCdnHosts lists every domain; offset and limit page the list
@@ -204,7 +150,7 @@ func (e *Emulator) describeCdnHosts(r *request) reply {
 		return errParam("offset and limit must be non-negative integers")
 	}
 	all := e.sortedDomains(r.now)
-	out := hostList{Hosts: []hostInfo{}, Total: len(all)}
+	out := bridge.HostList{Hosts: []bridge.Host{}, Total: len(all)}
 	for i, d := range all {
 		if i < offset || (limit >= 0 && len(out.Hosts) >= limit) {
 			continue
@@ -221,7 +167,7 @@ func (e *Emulator) getHostInfoByHost(r *request) reply {
 	if len(names) == 0 {
 		return errParam("hosts.n is required")
 	}
-	out := hostList{Hosts: []hostInfo{}}
+	out := bridge.HostList{Hosts: []bridge.Host{}}
 	for _, name := range names {
 		if d := e.lookup(name, r.now); d != nil {
 			out.Hosts = append(out.Hosts, d.info())

@@ -2,10 +2,11 @@ package bridge
 
 import "strings"
 
-// host is the 2.0 host object, members in the documented order. Members
+// Host is the 2.0 host object, as DescribeCdnHosts and GetHostInfoBy*
+// answered it, members in the documented order. Filled from 3.0, members
 // with no 3.0 source carry the value the 2.0 API gave a plain domain
-// (docs/bridge.md lists which).
-type host struct {
+// (docs/bridge.md lists which). The emulator answers with it too.
+type Host struct {
 	ID              int64       `json:"id"`
 	AppID           int64       `json:"app_id"`
 	OwnerUIN        int64       `json:"owner_uin"`
@@ -14,7 +15,7 @@ type host struct {
 	HostType        string      `json:"host_type"`
 	ServiceType     string      `json:"service_type"`
 	Origin          string      `json:"origin"`
-	Cache           []cacheRule `json:"cache"`
+	Cache           []CacheRule `json:"cache"`
 	Status          int         `json:"status"`
 	Disabled        int         `json:"disabled"`
 	Message         string      `json:"message"`
@@ -25,7 +26,7 @@ type host struct {
 	FwdHostType     string      `json:"fwd_host_type"`
 	FwdHost         string      `json:"fwd_host"`
 	MiddleResource  int         `json:"middle_resource"`
-	Refer           refer       `json:"refer"`
+	Refer           Refer       `json:"refer"`
 	Readonly        int         `json:"readonly"`
 	Cname           string      `json:"cname"`
 	CacheMode       string      `json:"cache_mode"`
@@ -40,18 +41,18 @@ type host struct {
 	HostID          int64       `json:"host_id"`
 }
 
-// cacheRule is one 2.0 cache rule: type 0 all files, 1 file suffixes,
+// CacheRule is one 2.0 cache rule: type 0 all files, 1 file suffixes,
 // 2 directories, 3 full paths; time in seconds.
-type cacheRule struct {
+type CacheRule struct {
 	Type int    `json:"type"`
 	Rule string `json:"rule"`
 	Time int64  `json:"time"`
 	Unit string `json:"unit"`
 }
 
-// refer is the 2.0 referer list: type 0 none, 1 blacklist, 2 whitelist;
+// Refer is the 2.0 referer list: type 0 none, 1 blacklist, 2 whitelist;
 // null_flag 1 when an empty Referer is allowed.
-type refer struct {
+type Refer struct {
 	Type     int      `json:"type"`
 	List     []string `json:"list"`
 	NullFlag int      `json:"null_flag"`
@@ -79,16 +80,16 @@ func statusOf(s string) (int, string) {
 }
 
 // hostOfDomain fills a 2.0 host object from a 3.0 domain configuration.
-func hostOfDomain(d domainConfig) host {
+func hostOfDomain(d domainConfig) Host {
 	id := HostID(d.ResourceID)
 	status, message := statusOf(d.Status)
-	h := host{
+	h := Host{
 		ID: id, AppID: d.AppID, ProjectID: d.ProjectID, Host: d.Domain,
-		HostType: "cname", ServiceType: d.ServiceType, Cache: []cacheRule{},
+		HostType: "cname", ServiceType: d.ServiceType, Cache: []CacheRule{},
 		Status: status, Message: message, EnableOverseas: "no",
 		CreateTime: d.CreateTime, UpdateTime: d.UpdateTime, Deleted: "no",
 		FwdHostType: "default", FwdHost: d.Domain, MiddleResource: -1,
-		Refer: refer{List: []string{}}, Cname: d.Cname, CacheMode: "simple",
+		Refer: Refer{List: []string{}}, Cname: d.Cname, CacheMode: "simple",
 		FurlCache: "off", SEO: "off", HostID: id,
 	}
 	if d.Status == "deleted" {
@@ -146,8 +147,8 @@ func hostOfDomain(d domainConfig) host {
 
 // cacheRuleOf translates one 3.0 SimpleCache rule. File suffixes get a
 // leading dot and all lists are joined with ';', as 2.0 wrote them.
-func cacheRuleOf(kind string, contents []string, seconds int64) cacheRule {
-	r := cacheRule{Time: seconds, Unit: "s"}
+func cacheRuleOf(kind string, contents []string, seconds int64) CacheRule {
+	r := CacheRule{Time: seconds, Unit: "s"}
 	switch kind {
 	case "all":
 		r.Rule = "all"

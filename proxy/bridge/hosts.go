@@ -175,19 +175,19 @@ func (c *call) listBy(field string, values []string) ([]domainConfig, error) {
 	return all, nil
 }
 
-// hostList is the data of DescribeCdnHosts and GetHostInfoBy*.
-type hostList struct {
-	Hosts []host `json:"hosts"`
+// HostList is the data of DescribeCdnHosts and GetHostInfoBy*.
+type HostList struct {
+	Hosts []Host `json:"hosts"`
 	Total int    `json:"total"`
 }
 
 // answerHosts answers with the host objects of domains.
 func (c *call) answerHosts(domains []domainConfig, total int) error {
-	hosts := make([]host, 0, len(domains))
+	hosts := make([]Host, 0, len(domains))
 	for _, d := range domains {
 		hosts = append(hosts, hostOfDomain(d))
 	}
-	return c.ok(hostList{Hosts: hosts, Total: total})
+	return c.ok(HostList{Hosts: hosts, Total: total})
 }
 
 // describeCdnHosts: DescribeCdnHosts offset, limit (absent: all) ->
