@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -144,5 +145,48 @@ func TestPassthroughStreamsRequestBody(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestBudgetHoldsDecoderState: a compressed error body needs a decoder,
+// whose state (about 40 KiB) comes out of the budget like the decoded
+// bytes. Without room for it the body passes through as it came, still
+// compressed; with room it is annotated.
+func TestBudgetHoldsDecoderState(t *testing.T) {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte(`{"code":4000,"message":"(9110)x","codeDesc":"9110"}`))
+	_ = zw.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, tt := range []struct {
+		budget    int64
+		annotated bool
+	}{{40 << 10, false}, {256 << 10, true}} {
+		reg := prometheus.NewRegistry()
+		front, _ := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(zipped.Bytes())
+		}, proxy.Config{MemoryBudget: tt.budget, Metrics: proxy.NewMetrics(reg)})
+		req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=RefreshCdnUrl", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if tt.annotated {
+			if resp.Header.Get("Content-Encoding") != "" || !bytes.Contains(got, []byte(`"category"`)) {
+				t.Errorf("budget %d: got %q (Content-Encoding %q), want the body decoded and annotated", tt.budget, got, resp.Header.Get("Content-Encoding"))
+			}
+			continue
+		}
+		if !bytes.Equal(got, zipped.Bytes()) || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("budget %d: got %d bytes (Content-Encoding %q), want the upstream's %d compressed bytes", tt.budget, len(got), resp.Header.Get("Content-Encoding"), zipped.Len())
+		}
+		if n := counter(t, reg, "cdnproxy_budget_passthrough_total", "", ""); n != 1 {
+			t.Errorf("budget %d: cdnproxy_budget_passthrough_total = %v, want 1", tt.budget, n)
+		}
 	}
 }
