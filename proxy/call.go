@@ -61,9 +61,9 @@ type call struct {
 	deadline     *deadline       // the upstream exchange's, once forwarded
 	w            countingWriter  // the client's writer, as the proxy writes to it
 	held         hold            // the call's share of the memory budget
-	slot         bool            // the call holds one of Config.MaxInFlight's slots
 
 	// Set by admit.
+	slot      bool // the call holds one of Config.MaxInFlight's slots
 	api       *api // the API called; nil for a path that is no API's
 	action    string
 	secretID  string // as the client sent it; masked when logged

@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cdnproxy/cdnproxy/proxy/bridge"
+	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
 // Config is what a Proxy needs. Only Upstream is required; every other
@@ -224,7 +225,7 @@ func New(cfg Config) (*Proxy, error) {
 // re-signing, forwarding under the deadline, the answer (response.go), and
 // at the end one log line and the metrics (log.go).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr, clientCtx: r.Context()}
+	c := &call{start: time.Now(), method: r.Method, client: r.RemoteAddr}
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idHeader = []string{c.id}
 	c.held.budget = p.budget
@@ -242,19 +243,20 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The request forwarded is the proxy's own copy, whose context carries
 	// the call and is canceled when the deadline passes.
-	ctx, cancel := context.WithCancel(context.WithValue(p.traceCall(r, c), callKey{}, c))
+	c.clientCtx = p.traceCall(r, c)
+	ctx, cancel := context.WithCancel(context.WithValue(c.clientCtx, callKey{}, c))
 	defer cancel()
 	in, aerr := p.admit(r.WithContext(ctx), c)
-	if aerr == nil && c.api.bridged {
-		p.serveBridged(cw, c, in, cancel)
-		flush(w)
-		return
-	}
-	if aerr == nil && p.cfg.Signing.Mode != Passthrough {
+	var bridged signature.Params // a bridged call's verified parameters
+	switch {
+	case aerr != nil:
+	case c.api.bridged:
+		bridged, aerr = p.verifyBridged(in)
+	case p.cfg.Signing.Mode != Passthrough:
 		in, aerr = p.resign(in, c.api)
 	}
-	if aerr == nil {
-		aerr = p.limitDirect(ctx, c, in)
+	if aerr == nil && !c.api.bridged {
+		aerr = p.limitDirect(ctx, c, in) // a bridged call's are checked per 3.0 call
 	}
 	if aerr != nil {
 		c.refused(aerr)
@@ -265,7 +267,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.deadline = startDeadline(p.cfg.Timeout, cancel)
 	defer c.deadline.stop()
 	c.forwarded()
-	p.rp.ServeHTTP(cw, in.r)
+	if c.api.bridged {
+		p.serveBridged(cw, c, in, bridged)
+	} else {
+		p.rp.ServeHTTP(cw, in.r)
+	}
 	if c.outcome != outcomeClientGone && c.writeErr == nil {
 		cw.guard.extend()
 		flush(w)

@@ -40,9 +40,9 @@ func traced(tp trace.TracerProvider, transport http.RoundTripper) (trace.Tracer,
 }
 
 // traceCall starts the call's span, child of the trace context the client
-// sent, and returns the context for the rest of the call, which the call
-// keeps as its clientCtx (a context canceled with the client's, so that
-// the call record grows by nothing). Without a tracer it returns r's
+// sent, and returns the context for the rest of the call, which ServeHTTP
+// keeps as the call's clientCtx (a context canceled with the client's, so
+// that the call record grows by nothing). Without a tracer it returns r's
 // context.
 func (p *Proxy) traceCall(r *http.Request, c *call) context.Context {
 	if p.tracer == nil {
@@ -51,7 +51,6 @@ func (p *Proxy) traceCall(r *http.Request, c *call) context.Context {
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, _ = p.tracer.Start(ctx, "cdnproxy", trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(c.start), trace.WithAttributes(attribute.String("http.request.method", c.method)))
-	c.clientCtx = ctx
 	return ctx
 }
 

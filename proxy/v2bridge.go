@@ -26,20 +26,11 @@ const v3Version = "2018-06-06"
 // answer for many domains is the largest).
 const maxV3Answer = 10 << 20
 
-// serveBridged answers an admitted API 2.0 call through API 3.0.
-func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, cancel context.CancelFunc) {
-	params, aerr := p.verifyBridged(in)
-	if aerr != nil {
-		c.refused(aerr)
-		p.writeError(w, c, aerr)
-		return
-	}
-	c.deadline = startDeadline(p.cfg.Timeout, cancel)
-	defer c.deadline.stop()
-	c.forwarded()
+// serveBridged answers an API 2.0 call, verified by verifyBridged, through
+// API 3.0, under the call's deadline.
+func (p *Proxy) serveBridged(w *countingWriter, c *call, in inbound, params signature.Params) {
 	local := 0 // the limits' retry hint when they answered a 3.0 call themselves
 	res, err := p.bridge.Serve(p.clientTrace(in.r), p.cfg.Limits.doer(p.send3, &local), params)
-	c.successor = res.Successor
 	if err != nil {
 		if e := c.upstreamFailed(err, ""); e != nil {
 			p.writeError(w, c, e)
