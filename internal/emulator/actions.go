@@ -1,9 +1,7 @@
 package emulator
 
 import (
-	"sort"
 	"strconv"
-	"strings"
 )
 
 // actionFunc carries out one action. It runs with Emulator.mu held.
@@ -52,32 +50,10 @@ func Actions() []string {
 	}
 }
 
-// list returns the values of an array parameter written name.0, name.1,
-// … (or name_0, …, which the API treats alike), in index order.
+// list returns the values of an array parameter (signature's List); one
+// with malformed or repeated indexes counts as absent.
 func (r *request) list(name string) []string {
-	type item struct {
-		index int
-		value string
-	}
-	var items []item
-	for _, p := range r.params {
-		if len(p.Name) <= len(name)+1 || !strings.HasPrefix(p.Name, name) {
-			continue
-		}
-		if sep := p.Name[len(name)]; sep != '.' && sep != '_' {
-			continue
-		}
-		i, err := strconv.Atoi(p.Name[len(name)+1:])
-		if err != nil || i < 0 {
-			continue
-		}
-		items = append(items, item{i, p.Value})
-	}
-	sort.Slice(items, func(a, b int) bool { return items[a].index < items[b].index })
-	values := make([]string, len(items))
-	for i, it := range items {
-		values[i] = it.value
-	}
+	values, _ := r.params.List(name)
 	return values
 }
 

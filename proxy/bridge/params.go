@@ -1,9 +1,7 @@
 package bridge
 
 import (
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -17,42 +15,14 @@ func (c *call) get(name string) string {
 	return v
 }
 
-// list returns the values of an array parameter written name.0, name.1, …
-// (or name_0, …: the 2.0 API treats '_' and '.' in names alike), in index
-// order. ok is false when an index is not a small non-negative integer,
-// appears twice, or there are more than maxList values.
+// list returns the values of an array parameter (signature's List), at
+// most maxList of them.
 func (c *call) list(name string) (values []string, ok bool) {
-	type item struct {
-		index int
-		value string
-	}
-	var items []item
-	for _, p := range c.params {
-		if len(p.Name) <= len(name)+1 || !strings.HasPrefix(p.Name, name) {
-			continue
-		}
-		if sep := p.Name[len(name)]; sep != '.' && sep != '_' {
-			continue
-		}
-		digits := p.Name[len(name)+1:]
-		i, err := strconv.Atoi(digits)
-		if err != nil || i < 0 || i >= maxList || strconv.Itoa(i) != digits {
-			return nil, false
-		}
-		items = append(items, item{i, p.Value})
-	}
-	if len(items) > maxList {
+	values, ok = c.params.List(name)
+	if len(values) > maxList {
 		return nil, false
 	}
-	sort.Slice(items, func(a, b int) bool { return items[a].index < items[b].index })
-	values = make([]string, len(items))
-	for k, it := range items {
-		if k > 0 && items[k-1].index == it.index {
-			return nil, false
-		}
-		values[k] = it.value
-	}
-	return values, true
+	return values, ok
 }
 
 // requiredList returns a non-empty array parameter, or answers 4000.

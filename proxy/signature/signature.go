@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -338,6 +339,41 @@ func (p Params) Get(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// List returns the values of an array parameter as the 2.0 API writes
+// it, name.0, name.1, … (or name_0, …: the API takes '_' and '.' in names
+// alike), in index order. ok is false when an index is not a plain
+// non-negative decimal number or appears twice.
+func (p Params) List(name string) (values []string, ok bool) {
+	type item struct {
+		index int
+		value string
+	}
+	var items []item
+	for _, q := range p {
+		if len(q.Name) <= len(name)+1 || !strings.HasPrefix(q.Name, name) {
+			continue
+		}
+		if sep := q.Name[len(name)]; sep != '.' && sep != '_' {
+			continue
+		}
+		digits := q.Name[len(name)+1:]
+		i, err := strconv.Atoi(digits)
+		if err != nil || i < 0 || strconv.Itoa(i) != digits {
+			return nil, false
+		}
+		items = append(items, item{i, q.Value})
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.index, b.index) })
+	values = make([]string, len(items))
+	for k, it := range items {
+		if k > 0 && items[k-1].index == it.index {
+			return nil, false
+		}
+		values[k] = it.value
+	}
+	return values, true
 }
 
 // With returns a copy of p in which the parameter called name (exact match)

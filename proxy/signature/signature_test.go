@@ -650,3 +650,32 @@ func benchEachQuery(b *testing.B, read func(query string) bool) {
 		})
 	}
 }
+
+// TestParamsList reads 2.0 array parameters: in index order whatever the
+// order sent, '.' or '_', and refuses indexes that are not plain numbers
+// or come twice.
+func TestParamsList(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		want  []string
+		ok    bool
+	}{
+		{"urls.1=b&urls.0=a&urls_2=c&urlsX=no&url.0=no", []string{"a", "b", "c"}, true},
+		{"Action=RefreshCdnUrl", []string{}, true},
+		{"urls.10=k&urls.2=c", []string{"c", "k"}, true},
+		{"urls.01=a", nil, false},
+		{"urls.-1=a", nil, false},
+		{"urls.x=a", nil, false},
+		{"urls.0=a&urls.0=b", nil, false}, // Parse refuses it; a hand-made Params may have it
+	} {
+		var p signature.Params
+		for pair := range strings.SplitSeq(tt.query, "&") {
+			name, value, _ := strings.Cut(pair, "=")
+			p = append(p, signature.Param{Name: name, Value: value})
+		}
+		got, ok := p.List("urls")
+		if ok != tt.ok || (ok && !slices.Equal(got, tt.want)) {
+			t.Errorf("List(urls) of %q = %q, %v; want %q, %v", tt.query, got, ok, tt.want, tt.ok)
+		}
+	}
+}
