@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -279,5 +281,19 @@ func BenchmarkLimitsOff(b *testing.B) {
 			b.Fatal(e.message)
 		}
 		l.observe(nil)
+	}
+}
+
+// TestReadyzSaysWhereLimitsLive: /readyz names where the limits' state is
+// kept, so an operator sees a replica that fell back from Redis.
+func TestReadyzSaysWhereLimitsLive(t *testing.T) {
+	l, err := NewLimits(LimitsConfig{On: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	Admin(AdminConfig{Limits: l}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, "limits: memory") {
+		t.Errorf("/readyz = %d %q, want 200 naming limits: memory", rec.Code, body)
 	}
 }
