@@ -54,3 +54,22 @@ func BenchmarkDecideCodeLast(b *testing.B) {
 		annotate.Decide(in)
 	}
 }
+
+// BenchmarkWatch1MB follows a 1 MB success body in the 32 KiB pieces the
+// proxy streams it in.
+func BenchmarkWatch1MB(b *testing.B) {
+	in := oneMB()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		var w annotate.Watch
+		for p := in; len(p) > 0; {
+			n := min(32<<10, len(p))
+			w.Write(p[:n])
+			p = p[n:]
+		}
+		if w.Ambiguous() {
+			b.Fatal("ambiguous")
+		}
+	}
+}
