@@ -237,6 +237,13 @@ func (c *call) settle() {
 		c.outcome = outcomeClientGone
 		return
 	}
+	if c.stream.err == nil && c.outcome == outcomeSuccess && c.stream.watching && c.stream.watch.Ambiguous() {
+		// The body streamed on whole, and a second top-level "code"
+		// (or "Response") came after the bytes the decision was
+		// taken on.
+		c.outcome = outcomeAmbiguous
+		return
+	}
 	if c.stream.err == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
 		return
 	}
@@ -263,17 +270,24 @@ func (c *call) fail(e *apiError, message string) {
 // streamBody is a streamed response body: each read may wait for the
 // upstream at most the upstream timeout (see deadline), and a read error
 // other than the end is recorded, so that the call is not logged as a
-// success.
+// success. A success body is also followed by a Watch as it goes (see
+// settle): the decision was taken on its first bytes only.
 type streamBody struct {
 	io.ReadCloser
 	deadline *deadline
 	err      error
+	watching bool // watch follows the body; for a compressed one, its decodedBody feeds it
+	decoded  bool // the body is compressed: the bytes read here are not what watch follows
+	watch    annotate.Watch
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
 	b.deadline.waiting()
 	n, err := b.ReadCloser.Read(p)
 	b.deadline.notWaiting()
+	if b.watching && !b.decoded {
+		b.watch.Write(p[:n])
+	}
 	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
 		b.err = err
 	}
@@ -285,6 +299,15 @@ func (b *streamBody) Read(p []byte) (int, error) {
 func (c *call) streamed(body io.ReadCloser) io.ReadCloser {
 	c.stream = streamBody{ReadCloser: body, deadline: c.deadline}
 	return &c.stream
+}
+
+// streamedSuccess is streamed for a body that was decided a success on
+// its first bytes: the whole body, from its first byte, is followed for a
+// second top-level "code" or "Response" (see settle). For a compressed
+// body it returns the Watch its decoded bytes are to be written to.
+func (c *call) streamedSuccess(body io.ReadCloser, compressed bool) (io.ReadCloser, *annotate.Watch) {
+	c.stream = streamBody{ReadCloser: body, deadline: c.deadline, watching: true, decoded: compressed}
+	return &c.stream, &c.stream.watch
 }
 
 // countingWriter is the client's ResponseWriter as the proxy writes to

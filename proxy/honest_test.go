@@ -3,10 +3,11 @@ package proxy_test
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -83,24 +84,81 @@ func TestNoSurpriseCompression(t *testing.T) {
 // TestAmbiguousBodyOutcome: a body with two top-level "code" members is
 // neither a success nor an error (a last-wins parser reads the second):
 // it passes through untouched and is logged, at warn, as its own outcome.
+// That holds however far into the body the second member comes, past
+// the bytes the proxy decided on and streamed on from, and whether the
+// body came compressed, with or without a length; a long body with only
+// nested "code" members stays a success.
 func TestAmbiguousBodyOutcome(t *testing.T) {
-	for _, body := range []string{
-		`{"code":0,"message":"","code":4000}`,
-		`{"code":4000,"message":"x","code":0}`,
+	// long is a success body of about 1 MB whose data holds "code"
+	// members, quotes and braces in strings, none of them at the top.
+	long := `{"code":0,"message":"","data":[` + strings.Repeat(`{"code":4000,"s":"\",\"code\":1}"},`, 30000) + `{}]`
+	for _, tt := range []struct {
+		name    string
+		body    string
+		gzip    bool
+		chunked bool
+		want    string
+		level   string
+	}{
+		{"short, code 0 first", `{"code":0,"message":"","code":4000}`, false, false, "ambiguous", "WARN"},
+		{"short, code 4000 first", `{"code":4000,"message":"x","code":0}`, false, false, "ambiguous", "WARN"},
+		{"short, chunked", `{"code":0,"message":"","code":4000}`, false, true, "ambiguous", "WARN"},
+		{"1 MB, second code at the end", long + `,"code":4000}`, false, false, "ambiguous", "WARN"},
+		{"1 MB, chunked", long + `,"code":4000}`, false, true, "ambiguous", "WARN"},
+		{"1 MB, escaped key", long + `,"\u0063ode":4000}`, false, false, "ambiguous", "WARN"},
+		{"1 MB, gzip", long + `,"code":4000}`, true, false, "ambiguous", "WARN"},
+		{"1 MB, gzip, chunked", long + `,"code":4000}`, true, true, "ambiguous", "WARN"},
+		{"1 MB, one code", long + `}`, false, false, "success", "DEBUG"},
+		{"1 MB, one code, chunked", long + `}`, false, true, "success", "DEBUG"},
+		{"1 MB, one code, gzip", long + `}`, true, true, "success", "DEBUG"},
 	} {
-		front, logs := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, body)
-		}, proxy.Config{})
-		req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=DescribeCdnHosts", nil)
-		_, got := do(t, req)
-		if string(got) != body {
-			t.Errorf("body %s: sent on as %s", body, got)
-		}
-		front.Close() // the log line is written once the call ends
-		lines := logs.lines(t)
-		if len(lines) != 1 || lines[0]["outcome"] != "ambiguous" || lines[0]["level"] != "WARN" {
-			t.Errorf("body %s: log %v, want one warn line with outcome ambiguous", body, lines)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			sent := []byte(tt.body)
+			if tt.gzip {
+				sent = gzipped(t, sent)
+			}
+			front, logs := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if tt.gzip {
+					w.Header().Set("Content-Encoding", "gzip")
+				}
+				if !tt.chunked {
+					w.Header().Set("Content-Length", strconv.Itoa(len(sent)))
+				}
+				for p := sent; len(p) > 0; { // in pieces, as a network delivers them
+					n := min(16<<10, len(p))
+					_, _ = w.Write(p[:n])
+					w.(http.Flusher).Flush()
+					p = p[n:]
+				}
+			}, proxy.Config{})
+			req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=DescribeCdnHosts", nil)
+			if tt.gzip {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			_, got := do(t, req)
+			if !bytes.Equal(got, sent) {
+				t.Errorf("the body was not sent on as it came (%d bytes, want %d)", len(got), len(sent))
+			}
+			front.Close() // the log line is written once the call ends
+			lines := logs.lines(t)
+			if len(lines) != 1 || lines[0]["outcome"] != tt.want || lines[0]["level"] != tt.level {
+				t.Errorf("log %v, want one %s line with outcome %s", lines, tt.level, tt.want)
+			}
+		})
 	}
+}
+
+// gzipped returns b compressed with gzip.
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

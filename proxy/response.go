@@ -141,6 +141,18 @@ func (p *Proxy) passOn(resp *http.Response, c *call, o outcome, res annotate.Res
 		return errLateDecision
 	}
 	c.answered(o, res)
+	// A success decided on the body's first bytes is followed to its end
+	// for a second top-level "code" (see call.settle).
+	watch := o == outcomeSuccess && !b.ended
+	if watch && b.encoding != "" {
+		d := &decodedBody{b: b, rest: resp.Body, pool: p.buffers}
+		resp.Body, d.watch = c.streamedSuccess(d, true)
+		d.watch.Write(decoded)
+		if d.buf = b.take(); d.buf == nil { // decoded is written: its buffer takes the next decoded bytes
+			d.buf = p.buffers.Get()
+		}
+		return nil
+	}
 	head := decoded
 	if b.encoding != "" {
 		head = b.z.seen.Bytes()
@@ -155,10 +167,59 @@ func (p *Proxy) passOn(resp *http.Response, c *call, o outcome, res annotate.Res
 	} else {
 		b.release()
 	}
-	if !ended {
+	switch {
+	case watch:
+		resp.Body, _ = c.streamedSuccess(resp.Body, false)
+	case !ended:
 		resp.Body = c.streamed(resp.Body)
 	}
 	return nil
+}
+
+// decodedBody is a compressed body sent on exactly as it came while its
+// decoded bytes are followed by a Watch: each read decodes a little more
+// of the body, and hands the client the raw bytes that took. Once the
+// decoded body ends, or stops decoding, the rest of the raw body goes on
+// as it comes.
+type decodedBody struct {
+	b     *bodyReader // b.dec decodes; b.z.seen holds raw bytes not yet sent
+	rest  io.ReadCloser
+	watch *annotate.Watch
+	buf   []byte // what the decoded bytes are read into; pooled
+	pool  *bufferPool
+	raw   bool // decoding is over
+}
+
+func (d *decodedBody) Read(p []byte) (int, error) {
+	for {
+		if d.b.z.seen.Len() > 0 {
+			return d.b.z.seen.Read(p)
+		}
+		if d.raw {
+			return d.b.z.raw.Read(p)
+		}
+		n, err := d.b.dec.Read(d.buf[:cap(d.buf)])
+		d.watch.Write(d.buf[:n])
+		if err != nil {
+			// The end of the decoded body, or a stream that does not
+			// decode, or a failure of the raw body, which the next raw
+			// read returns again.
+			d.raw = true
+			d.release()
+		}
+	}
+}
+
+func (d *decodedBody) Close() error {
+	d.release()
+	return d.rest.Close()
+}
+
+func (d *decodedBody) release() {
+	if d.buf != nil {
+		d.pool.Put(d.buf)
+		d.buf = nil
+	}
 }
 
 // errSwitchingProtocols reports an upstream that answered 101.
