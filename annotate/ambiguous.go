@@ -20,97 +20,154 @@ func Ambiguous(body []byte) bool {
 // pieces, and counts the top-level "code" and "Response" members of the
 // JSON object it holds, so that a long body can be found Ambiguous
 // without keeping it. The zero Watch is ready: Write the body's bytes to
-// it in order, then ask Ambiguous.
+// it in order, then ask Ambiguous once they are all written.
 //
-// It follows only what decides which member is at the top level: strings
-// (with their escapes, so that a quote or brace inside a string counts
-// for nothing), nesting and the commas between members. Keys are compared
-// as a JSON parser decodes them ("\u0063ode" is "code"). It does not check
-// the rest of the syntax: on a malformed body it may count members a
-// strict parser would never reach, which errs on the side of calling the
-// body ambiguous. A body that does not start with '{' is not ambiguous,
-// and nothing after the object's closing brace is looked at.
+// It reads in three modes, so that a long body costs little more than a
+// search for a few byte strings:
+//   - exactly, byte by byte, from the start of the object to the end of
+//     the first top-level "code" or "Response" key;
+//   - then skimming: only searching for what a second such key must
+//     contain, the name in quotes or an escape (\u00..) that can spell a
+//     letter of it; a body without one is decided there and then;
+//   - from the first of those on, exactly again, with the nesting depth
+//     counted from there (see relScan).
+//
+// Keys are compared as a JSON parser decodes them ("\u0063ode" is
+// "code"). The answer is exact for a valid JSON object, whatever the
+// pieces; on a malformed body it may count members a strict parser would
+// never reach, and a body that does not start with '{' is not ambiguous.
 type Watch struct {
-	state     watchState
-	depth     int      // nesting depth of the next byte; 1 is between the top-level members
-	expectKey bool     // at depth 1, the next string is a member's key
-	escaped   bool     // in a string, the next byte is escaped
-	keyLen    int      // bytes of the current top-level key seen so far
-	keyEsc    bool     // the key holds a backslash
-	key       [48]byte // "Response" with every letter escaped (\uXXXX) fits
-	codes     int
-	responses int
+	mode      watchMode
+	codes     int // top-level "code" members read in exact mode
+	responses int // top-level "Response" members read in exact mode
+	x         exactScan
+	s         skimScan
+	r         relScan
 }
 
-// watchState is where in the document a Watch's next byte falls.
-type watchState uint8
+// watchMode is how a Watch reads its next bytes.
+type watchMode uint8
 
 const (
-	watchStart   watchState = iota // before the object's opening brace
-	watchOutside                   // inside the object, outside any string
-	watchKey                       // in a top-level member's key
-	watchString                    // in any other string
-	watchDone                      // after the object, or the body is no object
+	watchExact watchMode = iota
+	watchSkim
+	watchRelative
+	watchDone // the object closed in exact mode, or the body is no object
 )
 
 // Write follows p, the body's next bytes. It never fails.
 func (w *Watch) Write(p []byte) (int, error) {
-	for i := 0; i < len(p); {
-		switch w.state {
-		case watchStart:
-			i = w.start(p, i)
-		case watchOutside:
-			i = w.outside(p, i)
-		case watchKey:
-			i = w.inKey(p, i)
-		case watchString:
-			i = w.inString(p, i)
-		default:
-			return len(p), nil
-		}
+	n := len(p)
+	if w.mode == watchExact {
+		i := w.exact(p)
+		p = p[i:]
 	}
-	return len(p), nil
+	if w.mode == watchSkim && len(p) > 0 {
+		p = w.skim(p) // what follows the start of relative mode, if it started
+	}
+	if w.mode == watchRelative {
+		w.r.write(p)
+	}
+	return n, nil
 }
 
-// Ambiguous reports whether the bytes written so far hold more than one
-// top-level "code" or more than one top-level "Response" member.
-func (w *Watch) Ambiguous() bool { return w.codes > 1 || w.responses > 1 }
+// Ambiguous reports whether the bytes written, taken as the whole body,
+// hold more than one top-level "code" or more than one top-level
+// "Response" member.
+func (w *Watch) Ambiguous() bool {
+	codes, responses := w.codes, w.responses
+	if w.mode == watchRelative {
+		c, r := w.r.topLevel()
+		codes, responses = codes+c, responses+r
+	}
+	return codes > 1 || responses > 1
+}
 
-// start skips the white space before the object and opens it.
-func (w *Watch) start(p []byte, i int) int {
-	i = skipSpace(p, i)
-	if i == len(p) {
-		return i
+// exactScan is the state of a Watch's exact mode.
+type exactScan struct {
+	state     scanPlace
+	depth     int  // nesting depth of the next byte; 1 is between the top-level members
+	expectKey bool // at depth 1, the next string is a member's key
+	escaped   bool // in a string, the next byte is escaped
+	key       keyBuf
+}
+
+// scanPlace is where in the document exact mode's next byte falls.
+type scanPlace uint8
+
+const (
+	placeStart   scanPlace = iota // before the object's opening brace
+	placeOutside                  // inside the object, outside any string
+	placeKey                      // in a top-level member's key
+	placeString                   // in any other string
+)
+
+// exact reads p in exact mode and returns how much of it it read: all of
+// it, or up to the end of the first top-level "code" or "Response" key,
+// where skimming takes over.
+func (w *Watch) exact(p []byte) int {
+	x := &w.x
+	for i := 0; i < len(p); {
+		switch x.state {
+		case placeStart:
+			i = skipSpace(p, i)
+			if i == len(p) {
+				return i
+			}
+			if p[i] != '{' {
+				w.mode = watchDone
+				return len(p)
+			}
+			x.state, x.depth, x.expectKey = placeOutside, 1, true
+			i++
+		case placeOutside:
+			i = x.outside(p, i)
+			if x.depth == 0 {
+				w.mode = watchDone
+				return len(p)
+			}
+		case placeString:
+			i = x.inString(p, i)
+		case placeKey:
+			var end bool
+			if i, end = x.inKey(p, i); end {
+				switch x.key.name() {
+				case nameCode:
+					w.codes++
+				case nameResponse:
+					w.responses++
+				default:
+					continue
+				}
+				w.mode = watchSkim
+				return i
+			}
+		}
 	}
-	if p[i] != '{' {
-		w.state = watchDone
-		return len(p)
-	}
-	w.state, w.depth, w.expectKey = watchOutside, 1, true
-	return i + 1
+	return len(p)
 }
 
 // outside follows the structure between strings, up to the next string's
-// opening quote.
-func (w *Watch) outside(p []byte, i int) int {
+// opening quote or the end of the object.
+func (x *exactScan) outside(p []byte, i int) int {
 	for ; i < len(p); i++ {
 		switch p[i] {
 		case '"':
-			if w.depth == 1 && w.expectKey {
-				w.state, w.expectKey, w.keyLen, w.keyEsc = watchKey, false, 0, false
+			if x.depth == 1 && x.expectKey {
+				x.state, x.expectKey = placeKey, false
+				x.key.reset()
 			} else {
-				w.state = watchString
+				x.state = placeString
 			}
 			return i + 1
 		case '{', '[':
-			w.depth++
+			x.depth++
 		case '}', ']':
-			if w.depth--; w.depth == 0 {
-				w.state = watchDone
+			if x.depth--; x.depth == 0 {
 				return len(p)
 			}
 		case ',':
-			w.expectKey = w.depth == 1
+			x.expectKey = x.depth == 1
 		}
 	}
 	return i
@@ -119,20 +176,20 @@ func (w *Watch) outside(p []byte, i int) int {
 // inString skips to the end of a string that is not a top-level key. It
 // jumps from quote to quote, and a quote counts as the end when the run
 // of backslashes before it is even.
-func (w *Watch) inString(p []byte, i int) int {
-	if w.escaped {
-		w.escaped = false
+func (x *exactScan) inString(p []byte, i int) int {
+	if x.escaped {
+		x.escaped = false
 		i++ // the escaped byte, the first of this piece
 	}
 	for i < len(p) {
 		q := bytes.IndexByte(p[i:], '"')
 		if q < 0 {
-			w.escaped = backslashes(p[i:])%2 == 1
+			x.escaped = trailingBackslashes(p[i:], 0)%2 == 1
 			return len(p)
 		}
 		q += i
-		if backslashes(p[i:q])%2 == 0 {
-			w.state = watchOutside
+		if trailingBackslashes(p[i:q], 0)%2 == 0 {
+			x.state = placeOutside
 			return q + 1
 		}
 		i = q + 1
@@ -140,55 +197,89 @@ func (w *Watch) inString(p []byte, i int) int {
 	return i
 }
 
-// backslashes counts the backslashes at the end of b.
-func backslashes(b []byte) int {
+// inKey reads a top-level key; end reports that it ended.
+func (x *exactScan) inKey(p []byte, i int) (_ int, end bool) {
+	for ; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case x.escaped:
+			x.escaped = false
+		case c == '\\':
+			x.escaped = true
+		case c == '"':
+			x.state = placeOutside
+			return i + 1, true
+		}
+		x.key.add(c)
+	}
+	return i, false
+}
+
+// trailingBackslashes counts the backslashes at the end of b, plus
+// before, the run before b, when b is all backslashes.
+func trailingBackslashes(b []byte, before int) int {
 	n := 0
 	for n < len(b) && b[len(b)-1-n] == '\\' {
 		n++
 	}
+	if n == len(b) {
+		n += before
+	}
 	return n
 }
 
-// inKey reads a top-level key, and counts it when it ends.
-func (w *Watch) inKey(p []byte, i int) int {
-	for ; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case w.escaped:
-			w.escaped = false
-		case c == '\\':
-			w.escaped, w.keyEsc = true, true
-		case c == '"':
-			w.state = watchOutside
-			w.count()
-			return i + 1
-		}
-		if w.keyLen < len(w.key) {
-			w.key[w.keyLen] = c
-		}
-		w.keyLen++
-	}
-	return i
+// keyBuf collects a string's text, as written, as far as a key that
+// counts can go.
+type keyBuf struct {
+	b   [maxKey]byte
+	n   int // bytes added; more than maxKey means too long to count
+	esc bool
 }
 
-// count counts the key just read if it is one of the two that matter.
-func (w *Watch) count() {
-	if w.keyLen > len(w.key) {
-		return // longer than any spelling of the two
+// maxKey is the longest spelling of a key that counts: "Response" with
+// every letter escaped (\u0052...).
+const maxKey = 6 * len("Response")
+
+func (k *keyBuf) reset() { k.n, k.esc = 0, false }
+
+func (k *keyBuf) add(c byte) {
+	if k.n < maxKey {
+		k.b[k.n] = c
 	}
-	k := w.key[:w.keyLen]
-	if w.keyEsc {
+	k.n++
+	if c == '\\' {
+		k.esc = true
+	}
+}
+
+// keyName is a key that counts.
+type keyName uint8
+
+const (
+	nameOther keyName = iota
+	nameCode
+	nameResponse
+)
+
+// name decodes the text as a parser would and says which key it is.
+func (k *keyBuf) name() keyName {
+	if k.n > maxKey {
+		return nameOther
+	}
+	s := k.b[:k.n]
+	if k.esc {
 		var buf [16]byte
-		n, ok := unescapeShort(&buf, k)
+		n, ok := unescapeShort(&buf, s)
 		if !ok {
-			return
+			return nameOther
 		}
-		k = buf[:n]
+		s = buf[:n]
 	}
-	switch string(k) {
+	switch string(s) {
 	case "code":
-		w.codes++
+		return nameCode
 	case "Response":
-		w.responses++
+		return nameResponse
 	}
+	return nameOther
 }

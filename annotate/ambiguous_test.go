@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,8 +29,19 @@ var ambiguousCases = []struct {
 	{`{"code":0,"data":"\\\"","x":"code","y":1}`, false}, // "code" is a value
 	{`{"code":4000,"message":"x"}`, false},
 	{`{"code":0,"codes":1,"Code":2,"xcode":3}`, false},
-	{`{"code":0,"code":4000,"data":`, true}, // two already, whatever follows
-	{`{"code":0} {"code":4000}`, false},     // after the object: not looked at
+	{`{"code":0,"data":{"x":"\u0041"},"code":4000}`, true},
+	{`{"code":0,"data":{"x":"\u0041","code":4000}}`, false},
+	{`{"code":0,"x":"\\u0063ode","code":1}`, true}, // \\ then u0063: no escape
+	{`{"code":0,"\\u0063ode":1}`, false},           // the key is \u0063ode
+	{`{"code":0,"x":"a\"code","y":1}`, false},      // an escaped quote before code
+	{`{"code":0,"x":"a\\","code":1}`, true},        // an escaped backslash before the quote
+	{`{"Response":{"code":1},"code":0}`, false},
+	{`{"Response":{"code":1},"code":0,"code":1}`, true},
+	{`{"code":0,"data":[{"Response":1},{"Response":2}]}`, false},
+	{`{"code":0,"data":[],"Response":1,"Response":2}`, true},
+	{`{"code":0,"code":4000,"data":`, false}, // no end: not a whole object
+	{`{"code":0,"u":"a\u0026b","code":1}`, true},
+	{`{"code":0,"u":"a\u0026b\u003c","n":{"code":1}}`, false},
 	{` ` + "\n\t" + `{"code":0,"code":1}`, true},
 	{`[{"code":0},{"code":1}]`, false},
 	{`not json`, false},
@@ -161,4 +174,96 @@ func FuzzWatch(f *testing.F) {
 			t.Fatalf("%q: Ambiguous %v; encoding/json finds %d code and %d Response members", body, whole, codes, responses)
 		}
 	})
+}
+
+// FuzzWatchGenerated builds a valid JSON object from a seed, rich in what
+// a Watch must tell apart (keys that count at every depth, spelled with
+// and without escapes, quotes, backslashes and needles inside strings,
+// escapes that spell other characters), and checks Watch, in pieces of
+// every size from 1 to 64, against encoding/json.
+func FuzzWatchGenerated(f *testing.F) {
+	for seed := range uint64(20) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		g := jsonGen{r: rand.New(rand.NewPCG(seed, seed>>32))}
+		var b bytes.Buffer
+		g.object(&b, 0)
+		body := b.Bytes()
+		codes, responses, ok := topLevelKeys(body)
+		if !ok {
+			t.Fatalf("the generator wrote invalid JSON: %s", body)
+		}
+		want := codes > 1 || responses > 1
+		for size := 1; size <= 64; size++ {
+			if got := watchInPieces(body, size); got != want {
+				t.Fatalf("%s in pieces of %d: Ambiguous %v; encoding/json finds %d code and %d Response members", body, size, got, codes, responses)
+			}
+		}
+	})
+}
+
+// jsonGen writes random valid JSON.
+type jsonGen struct{ r *rand.Rand }
+
+// keys and texts are what the generator spells keys and strings with,
+// all valid JSON string contents.
+var (
+	genKeys = []string{`code`, `Response`, `\u0063ode`, `c\u006fd\u0065`, `\u0052esponse`, `Respons\u0065`,
+		`data`, `codes`, `Code`, `co\"de`, `a\\`, `\\u0063ode`, `x`, `\u0026`, `de`, `\/code`}
+	genTexts = []string{``, `code`, `\"code\"`, `a\\`, `\\`, `\"`, `Response`, `de\"`, `\u0063ode`, `\\u0063`,
+		`}]{[,:`, `\u0026\u003c`, `http:\/\/a.example\/b.png`, `\u4e2d\u6587`, `\ud83d\ude00`}
+)
+
+func (g jsonGen) object(b *bytes.Buffer, depth int) {
+	b.WriteByte('{')
+	for i := range g.r.IntN(6) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		g.space(b)
+		b.WriteString(`"` + genKeys[g.r.IntN(len(genKeys))] + `"`)
+		g.space(b)
+		b.WriteByte(':')
+		g.space(b)
+		g.value(b, depth+1)
+		g.space(b)
+	}
+	b.WriteByte('}')
+}
+
+func (g jsonGen) value(b *bytes.Buffer, depth int) {
+	n := 6
+	if depth > 6 {
+		n = 3 // no deeper
+	}
+	switch g.r.IntN(n) {
+	case 0:
+		b.WriteString(strconv.Itoa(g.r.IntN(5000)))
+	case 1:
+		b.WriteString([]string{"true", "false", "null"}[g.r.IntN(3)])
+	case 2:
+		b.WriteString(`"`)
+		for range g.r.IntN(4) {
+			b.WriteString(genTexts[g.r.IntN(len(genTexts))])
+		}
+		b.WriteString(`"`)
+	case 3, 4:
+		g.object(b, depth)
+	case 5:
+		b.WriteByte('[')
+		for i := range g.r.IntN(4) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			g.value(b, depth+1)
+		}
+		b.WriteByte(']')
+	}
+}
+
+func (g jsonGen) space(b *bytes.Buffer) {
+	if g.r.IntN(4) == 0 {
+		b.WriteString(" \n\t\r"[:1+g.r.IntN(4)])
+	}
 }

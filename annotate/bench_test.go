@@ -73,3 +73,27 @@ func BenchmarkWatch1MB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWatchHosts follows a 1 MB success body shaped like a long host
+// list (many short members and arrays), the proxy benchmark's shape.
+func BenchmarkWatchHosts(b *testing.B) {
+	const host = `{"id":1234567,"host":"www.example.com","status":4,"origin":["1.2.3.4"],"cache":[[0,"all",1000]]}`
+	in := []byte(`{"code":0,"message":"","codeDesc":"Success","data":{"hosts":[` + host)
+	for len(in) < 1<<20 {
+		in = append(in, ","+host...)
+	}
+	in = append(in, "]}}"...)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		var w annotate.Watch
+		for p := in; len(p) > 0; {
+			n := min(32<<10, len(p))
+			w.Write(p[:n])
+			p = p[n:]
+		}
+		if w.Ambiguous() {
+			b.Fatal("ambiguous")
+		}
+	}
+}
