@@ -200,17 +200,10 @@ func (x *exactScan) inString(p []byte, i int) int {
 // inKey reads a top-level key; end reports that it ended.
 func (x *exactScan) inKey(p []byte, i int) (_ int, end bool) {
 	for ; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case x.escaped:
-			x.escaped = false
-		case c == '\\':
-			x.escaped = true
-		case c == '"':
+		if x.key.take(p[i]) {
 			x.state = placeOutside
 			return i + 1, true
 		}
-		x.key.add(c)
 	}
 	return i, false
 }
@@ -231,25 +224,34 @@ func trailingBackslashes(b []byte, before int) int {
 // keyBuf collects a string's text, as written, as far as a key that
 // counts can go.
 type keyBuf struct {
-	b   [maxKey]byte
-	n   int // bytes added; more than maxKey means too long to count
-	esc bool
+	b       [maxKey]byte
+	n       int  // bytes added; more than maxKey means too long to count
+	esc     bool // the text holds an escape
+	escaped bool // the next byte is escaped
 }
 
 // maxKey is the longest spelling of a key that counts: "Response" with
 // every letter escaped (\u0052...).
 const maxKey = 6 * len("Response")
 
-func (k *keyBuf) reset() { k.n, k.esc = 0, false }
+func (k *keyBuf) reset() { k.n, k.esc, k.escaped = 0, false, false }
 
-func (k *keyBuf) add(c byte) {
+// take adds the string's next byte; end reports that it was the closing
+// quote.
+func (k *keyBuf) take(c byte) (end bool) {
+	switch {
+	case k.escaped:
+		k.escaped = false
+	case c == '\\':
+		k.escaped, k.esc = true, true
+	case c == '"':
+		return true
+	}
 	if k.n < maxKey {
 		k.b[k.n] = c
 	}
 	k.n++
-	if c == '\\' {
-		k.esc = true
-	}
+	return false
 }
 
 // keyName is a key that counts.

@@ -62,13 +62,7 @@ func BenchmarkWatch1MB(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		var w annotate.Watch
-		for p := in; len(p) > 0; {
-			n := min(32<<10, len(p))
-			w.Write(p[:n])
-			p = p[n:]
-		}
-		if w.Ambiguous() {
+		if watchInPieces(in, 32<<10) {
 			b.Fatal("ambiguous")
 		}
 	}
@@ -86,13 +80,7 @@ func BenchmarkWatchHosts(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		var w annotate.Watch
-		for p := in; len(p) > 0; {
-			n := min(32<<10, len(p))
-			w.Write(p[:n])
-			p = p[n:]
-		}
-		if w.Ambiguous() {
+		if watchInPieces(in, 32<<10) {
 			b.Fatal("ambiguous")
 		}
 	}

@@ -193,7 +193,6 @@ func (v *view) startAt(i int, nd needle) (int, bool) {
 type relScan struct {
 	depth     int
 	inString  bool
-	escaped   bool
 	str       keyBuf
 	colonFor  keyName // the string just read, if it names a key that counts and a colon follows
 	seen      bool    // a key that counts was seen
@@ -205,17 +204,10 @@ type relScan struct {
 func (r *relScan) write(p []byte) {
 	for _, c := range p {
 		if r.inString {
-			switch {
-			case r.escaped:
-				r.escaped = false
-			case c == '\\':
-				r.escaped = true
-			case c == '"':
+			if r.str.take(c) {
 				r.inString = false
 				r.colonFor = r.str.name()
-				continue
 			}
-			r.str.add(c)
 			continue
 		}
 		switch c {
