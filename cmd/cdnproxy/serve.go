@@ -161,16 +161,18 @@ func apiListener(cfg config, logger *slog.Logger) (net.Listener, error) {
 	return newLimitListener(ln, cfg.MaxConns, logger), nil
 }
 
-// apiServer serves API calls to h on apiListener's connections.
+// apiServer serves API calls to h on apiListener's connections. Handlers
+// see Request.TLS on TLS connections although they arrive wrapped (see
+// tlsstate.go).
 func apiServer(h http.Handler, errorLog *log.Logger) *http.Server {
-	return &http.Server{
+	return withTLSState(&http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second, // a 1 MB form body has a minute
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          errorLog,
-	}
+	})
 }
 
 // memoryOverhead is what the process is allowed beyond the memory budget
