@@ -50,6 +50,11 @@ type framingConn struct {
 	ended   bool   // nothing more is handed up
 }
 
+// NetConn returns the wrapped connection, as (*tls.Conn).NetConn does,
+// so that the *tls.Conn below can be found (see tlsstate.go). Reading it
+// directly would bypass the framing check.
+func (c *framingConn) NetConn() net.Conn { return c.Conn }
+
 func (c *framingConn) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)

@@ -57,6 +57,11 @@ type limitConn struct {
 	release func()
 }
 
+// NetConn returns the wrapped connection, as (*tls.Conn).NetConn does,
+// so that the *tls.Conn below can be found (see tlsstate.go). Closing it
+// directly would not give the slot back.
+func (c *limitConn) NetConn() net.Conn { return c.Conn }
+
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)

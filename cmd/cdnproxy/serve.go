@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,34 +91,17 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error 
 		go refreshQuotas(ctx, p, logger)
 	}
 
-	apiLn, err := net.Listen("tcp", cfg.ListenAddr)
+	apiLn, err := apiListener(cfg, logger)
 	if err != nil {
-		return fmt.Errorf("%sLISTEN_ADDR: %w", envPrefix, err)
+		return err
 	}
-	if cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
-		if err != nil {
-			apiLn.Close()
-			return fmt.Errorf("%sTLS_CERT_FILE, %sTLS_KEY_FILE: %w", envPrefix, envPrefix, err)
-		}
-		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
-	}
-	apiLn = refuseConflictingFraming(apiLn) // see framing.go
-	apiLn = newLimitListener(apiLn, cfg.MaxConns, logger)
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
 		apiLn.Close()
 		return fmt.Errorf("%sADMIN_ADDR: %w", envPrefix, err)
 	}
 	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
-	apiSrv := &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second, // a 1 MB form body has a minute
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          errorLog,
-	}
+	apiSrv := apiServer(p, errorLog)
 	adminSrv := &http.Server{
 		Handler:           admin,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -152,6 +136,43 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error 
 	}
 	logger.Info("cdnproxy stopped")
 	return nil
+}
+
+// apiListener listens on cfg.ListenAddr for API calls: over TLS when
+// cfg.TLSCertFile is set, refusing conflicting framing (framing.go), and
+// capped at cfg.MaxConns connections (listener.go). Errors name the
+// variable at fault.
+func apiListener(cfg config, logger *slog.Logger) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%sLISTEN_ADDR: %w", envPrefix, err)
+	}
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("%sTLS_CERT_FILE, %sTLS_KEY_FILE: %w", envPrefix, envPrefix, err)
+		}
+		// HTTP/1.1 only, no "h2": the framing check below reads
+		// HTTP/1.1 framing, and HTTP/2 would bypass it.
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
+	}
+	ln = refuseConflictingFraming(ln) // see framing.go
+	return newLimitListener(ln, cfg.MaxConns, logger), nil
+}
+
+// apiServer serves API calls to h on apiListener's connections. Handlers
+// see Request.TLS on TLS connections although they arrive wrapped (see
+// tlsstate.go).
+func apiServer(h http.Handler, errorLog *log.Logger) *http.Server {
+	return withTLSState(&http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // a 1 MB form body has a minute
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          errorLog,
+	})
 }
 
 // memoryOverhead is what the process is allowed beyond the memory budget

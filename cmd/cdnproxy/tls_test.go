@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -13,6 +14,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -356,4 +359,117 @@ func TestTLSBadKeyPair(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAPIServerTLSState: through the API listener and server serve.go
+// assembles (TLS, the framing check, the connection cap), a handler sees
+// Request.TLS as net/http promises it on TLS connections: the
+// connection's state after the handshake, on every request of a kept-alive
+// connection, with HTTP/1.1 negotiated although the client offers h2. On
+// plain HTTP it stays nil. The framing check still refuses over TLS.
+func TestAPIServerTLSState(t *testing.T) {
+	pki := tlsMakePKI(t, t.TempDir())
+	// serveAPI serves cfg's API listener; seen gets each request the
+	// handler is given.
+	serveAPI := func(t *testing.T, cfg config) (addr string, seen chan *http.Request) {
+		t.Helper()
+		seen = make(chan *http.Request, 4)
+		handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			seen <- r
+			io.WriteString(w, "ok")
+		})
+		cfg.ListenAddr, cfg.MaxConns = "127.0.0.1:0", 4 // a cap, so that limitConn wraps too
+		ln, err := apiListener(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := apiServer(handler, log.New(io.Discard, "", 0))
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(ln) }()
+		t.Cleanup(func() { srv.Close(); <-done })
+		return ln.Addr().String(), seen
+	}
+	// exchange writes wire on conn and reads one answer per want.
+	exchange := func(t *testing.T, conn net.Conn, wire string, want ...int) {
+		t.Helper()
+		_ = conn.SetDeadline(time.Now().Add(framingHang))
+		if _, err := io.WriteString(conn, wire); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		for _, status := range want {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, status)
+			}
+		}
+	}
+	tlsCfg := config{TLSCertFile: pki.certFile, TLSKeyFile: pki.keyFile}
+
+	t.Run("TLS", func(t *testing.T) {
+		addr, seen := serveAPI(t, tlsCfg)
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, ServerName: tlsAPIHost, NextProtos: []string{"h2", "http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		client := conn.ConnectionState()
+		exchange(t, conn, getCall+postCLCall, 200, 200)
+		for i := range 2 {
+			r := <-seen
+			if r.TLS == nil {
+				t.Fatalf("request %d: Request.TLS is nil on a TLS connection", i+1)
+			}
+			got := r.TLS
+			if !got.HandshakeComplete || got.Version != tls.VersionTLS13 || got.Version != client.Version ||
+				got.CipherSuite != client.CipherSuite || got.ServerName != tlsAPIHost ||
+				got.NegotiatedProtocol != "http/1.1" || r.ProtoMajor != 1 || r.ProtoMinor != 1 {
+				t.Errorf("request %d: handshake complete %v, version %s, cipher suite %s, server name %q, protocol %q, %s; client: version %s, cipher suite %s",
+					i+1, got.HandshakeComplete, tls.VersionName(got.Version), tls.CipherSuiteName(got.CipherSuite), got.ServerName, got.NegotiatedProtocol, r.Proto,
+					tls.VersionName(client.Version), tls.CipherSuiteName(client.CipherSuite))
+			}
+		}
+	})
+	t.Run("TLS 1.2", func(t *testing.T) {
+		addr, seen := serveAPI(t, tlsCfg)
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, ServerName: tlsAPIHost, MaxVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		exchange(t, conn, getCall, 200)
+		if r := <-seen; r.TLS == nil || r.TLS.Version != tls.VersionTLS12 || r.TLS.ServerName != tlsAPIHost {
+			t.Errorf("Request.TLS %+v, want TLS 1.2 to %s", r.TLS, tlsAPIHost)
+		}
+	})
+	t.Run("conflicting framing over TLS", func(t *testing.T) {
+		addr, seen := serveAPI(t, tlsCfg)
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, ServerName: tlsAPIHost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		exchange(t, conn, "POST /v2/index.php HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"+smuggledGet, 400)
+		if len(seen) != 0 {
+			t.Errorf("the refused request reached the handler")
+		}
+	})
+	t.Run("plain HTTP", func(t *testing.T) {
+		addr, seen := serveAPI(t, config{})
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		exchange(t, conn, getCall, 200)
+		if r := <-seen; r.TLS != nil {
+			t.Errorf("Request.TLS %+v on plain HTTP", r.TLS)
+		}
+	})
 }
