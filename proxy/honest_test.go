@@ -3,7 +3,9 @@ package proxy_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -125,12 +127,7 @@ func TestAmbiguousBodyOutcome(t *testing.T) {
 				if !tt.chunked {
 					w.Header().Set("Content-Length", strconv.Itoa(len(sent)))
 				}
-				for p := sent; len(p) > 0; { // in pieces, as a network delivers them
-					n := min(16<<10, len(p))
-					_, _ = w.Write(p[:n])
-					w.(http.Flusher).Flush()
-					p = p[n:]
-				}
+				writeInPieces(w, sent, 16<<10)
 			}, proxy.Config{})
 			req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=DescribeCdnHosts", nil)
 			if tt.gzip {
@@ -150,15 +147,70 @@ func TestAmbiguousBodyOutcome(t *testing.T) {
 }
 
 // gzipped returns b compressed with gzip.
-func gzipped(t *testing.T, b []byte) []byte {
-	t.Helper()
+func gzipped(tb testing.TB, b []byte) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// writeInPieces writes body in pieces of size, each flushed, as a
+// network delivers a long body.
+func writeInPieces(w http.ResponseWriter, body []byte, size int) {
+	for len(body) > 0 {
+		n := min(size, len(body))
+		_, _ = w.Write(body[:n])
+		w.(http.Flusher).Flush()
+		body = body[n:]
+	}
+}
+
+// TestCompressedSuccessSentAsItCame: a compressed success body that the
+// proxy decodes as it streams on, to follow it for a second "code",
+// reaches the client exactly as the upstream sent it, also when its
+// compressed stream breaks after the first bytes, carries bytes after
+// its end, or is two gzip members in a row.
+func TestCompressedSuccessSentAsItCame(t *testing.T) {
+	noise := make([]byte, 512<<10) // hex of random bytes: compresses to about half
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(noise)
+	long := []byte(`{"code":0,"message":"","data":"` + hex.EncodeToString(noise) + `"}`)
+	good := gzipped(t, long)
+	broken := bytes.Clone(good)
+	for i := len(broken) / 2; i < len(broken)/2+64; i++ {
+		broken[i] ^= 0x5a
+	}
+	half := len(long) / 2
+	for _, tt := range []struct {
+		name string
+		sent []byte
+	}{
+		{"whole", good},
+		{"broken in the middle", broken},
+		{"bytes after the end", append(bytes.Clone(good), "trailing bytes"...)},
+		{"two members", append(gzipped(t, long[:half]), gzipped(t, long[half:])...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			front, logs := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Encoding", "gzip")
+				writeInPieces(w, tt.sent, 4<<10)
+			}, proxy.Config{})
+			req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=DescribeCdnHosts", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, got := do(t, req)
+			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, tt.sent) {
+				t.Errorf("status %d, %d bytes; want 200 and the %d bytes sent", resp.StatusCode, len(got), len(tt.sent))
+			}
+			front.Close()
+			if lines := logs.lines(t); len(lines) != 1 || lines[0]["outcome"] != "success" {
+				t.Errorf("log %v, want one line with outcome success", lines)
+			}
+		})
+	}
 }
