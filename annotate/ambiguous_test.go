@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -176,19 +175,22 @@ func FuzzWatch(f *testing.F) {
 	})
 }
 
-// FuzzWatchGenerated builds a valid JSON object from a seed, rich in what
-// a Watch must tell apart (keys that count at every depth, spelled with
-// and without escapes, quotes, backslashes and needles inside strings,
-// escapes that spell other characters), and checks Watch, in pieces of
-// every size from 1 to 64, against encoding/json.
+// FuzzWatchGenerated builds a valid JSON object from a seed with hardGen,
+// rich in what a Watch must tell apart (keys that count at every depth,
+// spelled with and without escapes, quotes, backslash runs and needles
+// inside strings, escapes that spell other characters), and checks
+// Watch against encoding/json in pieces of every size from 1 to 64, then
+// in pieces of random sizes up to 200.
 func FuzzWatchGenerated(f *testing.F) {
 	for seed := range uint64(20) {
-		f.Add(seed)
+		f.Add(seed, seed+1)
 	}
-	f.Fuzz(func(t *testing.T, seed uint64) {
-		g := jsonGen{r: rand.New(rand.NewPCG(seed, seed>>32))}
+	f.Fuzz(func(t *testing.T, seed, cut uint64) {
+		g := hardGen{rand.New(rand.NewPCG(seed, seed^0x9e37))}
 		var b bytes.Buffer
-		g.object(&b, 0)
+		g.ws(&b)
+		g.obj(&b, 0)
+		g.ws(&b)
 		body := b.Bytes()
 		codes, responses, ok := topLevelKeys(body)
 		if !ok {
@@ -200,70 +202,20 @@ func FuzzWatchGenerated(f *testing.F) {
 				t.Fatalf("%s in pieces of %d: Ambiguous %v; encoding/json finds %d code and %d Response members", body, size, got, codes, responses)
 			}
 		}
-	})
-}
-
-// jsonGen writes random valid JSON.
-type jsonGen struct{ r *rand.Rand }
-
-// keys and texts are what the generator spells keys and strings with,
-// all valid JSON string contents.
-var (
-	genKeys = []string{`code`, `Response`, `\u0063ode`, `c\u006fd\u0065`, `\u0052esponse`, `Respons\u0065`,
-		`data`, `codes`, `Code`, `co\"de`, `a\\`, `\\u0063ode`, `x`, `\u0026`, `de`, `\/code`}
-	genTexts = []string{``, `code`, `\"code\"`, `a\\`, `\\`, `\"`, `Response`, `de\"`, `\u0063ode`, `\\u0063`,
-		`}]{[,:`, `\u0026\u003c`, `http:\/\/a.example\/b.png`, `\u4e2d\u6587`, `\ud83d\ude00`}
-)
-
-func (g jsonGen) object(b *bytes.Buffer, depth int) {
-	b.WriteByte('{')
-	for i := range g.r.IntN(6) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		g.space(b)
-		b.WriteString(`"` + genKeys[g.r.IntN(len(genKeys))] + `"`)
-		g.space(b)
-		b.WriteByte(':')
-		g.space(b)
-		g.value(b, depth+1)
-		g.space(b)
-	}
-	b.WriteByte('}')
-}
-
-func (g jsonGen) value(b *bytes.Buffer, depth int) {
-	n := 6
-	if depth > 6 {
-		n = 3 // no deeper
-	}
-	switch g.r.IntN(n) {
-	case 0:
-		b.WriteString(strconv.Itoa(g.r.IntN(5000)))
-	case 1:
-		b.WriteString([]string{"true", "false", "null"}[g.r.IntN(3)])
-	case 2:
-		b.WriteString(`"`)
-		for range g.r.IntN(4) {
-			b.WriteString(genTexts[g.r.IntN(len(genTexts))])
-		}
-		b.WriteString(`"`)
-	case 3, 4:
-		g.object(b, depth)
-	case 5:
-		b.WriteByte('[')
-		for i := range g.r.IntN(4) {
-			if i > 0 {
-				b.WriteByte(',')
+		cr := rand.New(rand.NewPCG(cut, 7))
+		for range 20 {
+			var w annotate.Watch
+			for p := body; len(p) > 0; {
+				n := min(len(p), 1+cr.IntN(12))
+				if cr.IntN(8) == 0 {
+					n = min(len(p), 1+cr.IntN(200))
+				}
+				w.Write(p[:n])
+				p = p[n:]
 			}
-			g.value(b, depth+1)
+			if got := w.Ambiguous(); got != want {
+				t.Fatalf("%s in random pieces: Ambiguous %v; encoding/json finds %d code and %d Response members", body, got, codes, responses)
+			}
 		}
-		b.WriteByte(']')
-	}
-}
-
-func (g jsonGen) space(b *bytes.Buffer) {
-	if g.r.IntN(4) == 0 {
-		b.WriteString(" \n\t\r"[:1+g.r.IntN(4)])
-	}
+	})
 }

@@ -16,12 +16,24 @@ type needle struct {
 	before string // what must come just before it
 }
 
+// needleEscape is the start of the escape of an ASCII character.
+const needleEscape = `\u00`
+
 // maxFind is the length of the longest needle's find.
 const maxFind = len(`Response"`)
 
+// width is how many bytes a match of nd needs to be judged: the escape
+// needs the digit after it too.
+func (nd needle) width() int {
+	if nd.find == needleEscape {
+		return len(nd.find) + 1
+	}
+	return len(nd.find)
+}
+
 // needles returns the needles, the escape last.
 func needles() [3]needle {
-	return [...]needle{{`de"`, `"co`}, {`Response"`, `"`}, {`\u00`, ``}}
+	return [...]needle{{`de"`, `"co`}, {`Response"`, `"`}, {needleEscape, ``}}
 }
 
 // histSize is how many of the last bytes skimmed a Watch keeps: enough
@@ -109,7 +121,7 @@ func (v *view) firstStart() (int, bool) {
 		seam := append(append(buf[:0], v.hist[h-a:]...), v.p[:min(len(v.p), maxFind-1)]...)
 		for k := range a {
 			for _, nd := range nds {
-				if f := nd.find; k+len(f) > a && k+len(f) <= len(seam) && string(seam[k:k+len(f)]) == f {
+				if f := nd.find; k+nd.width() > a && k+len(f) <= len(seam) && string(seam[k:k+len(f)]) == f {
 					if q, ok := v.startAt(h-a+k, nd); ok {
 						return q, true
 					}
@@ -171,8 +183,9 @@ func (v *view) startAt(i int, nd needle) (int, bool) {
 	}
 	// \u0040 to \u007f are the escapes of ASCII letters; others (such as
 	// the \u0026 of an escaped '&') cannot spell a key that counts. When
-	// the digit is in the next piece, the escape is taken as if it could.
-	if d := i + len(nd.find); d < len(v.hist)+len(v.p) && (v.at(d) < '4' || v.at(d) > '7') {
+	// the digit is not yet written, the escape is judged with the next
+	// piece, where it ends in the seam (see width).
+	if d := i + len(nd.find); d >= len(v.hist)+len(v.p) || v.at(d) < '4' || v.at(d) > '7' {
 		return 0, false
 	}
 	for j := i - 1; j >= 0 && j >= i-maxKey; j-- {

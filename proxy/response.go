@@ -204,7 +204,6 @@ func (d *decodedBody) Read(p []byte) (int, error) {
 			// The end of the decoded body, or a stream that does not
 			// decode, or a failure of the raw body, which the next raw
 			// read returns again.
-			d.raw = true
 			d.release()
 		}
 	}
@@ -216,6 +215,7 @@ func (d *decodedBody) Close() error {
 }
 
 func (d *decodedBody) release() {
+	d.raw = true // without the buffer, nothing more is decoded
 	if d.buf != nil {
 		d.pool.Put(d.buf)
 		d.buf = nil

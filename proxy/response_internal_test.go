@@ -1,8 +1,12 @@
 package proxy
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -145,5 +149,52 @@ func TestSwitchingProtocolsRefused(t *testing.T) {
 		Body: io.NopCloser(strings.NewReader("")), Request: req}
 	if err := p.modifyResponse(resp); err == nil {
 		t.Fatal("a 101 was passed on")
+	}
+}
+
+// TestDecodedBodyReadAfterClose: a compressed success that is decoded as
+// it streams (decodedBody) gives its buffer back on Close; a read after
+// that must end at once, never ask the decoder to fill no buffer for
+// ever.
+func TestDecodedBodyReadAfterClose(t *testing.T) {
+	p, err := New(Config{Upstream: &url.URL{Scheme: "http", Host: "upstream.invalid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	noise := make([]byte, 8*bufferSize)
+	_, _ = rand.NewChaCha8([32]byte{7}).Read(noise)
+	fmt.Fprintf(zw, `{"code":0,"data":"%x"}`, noise)
+	zw.Close()
+	c := &call{deadline: startDeadline(time.Hour, func() {})}
+	req := httptest.NewRequest(http.MethodGet, "/v2/index.php", nil).WithContext(context.WithValue(context.Background(), callKey{}, c))
+	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}},
+		Body: io.NopCloser(&zipped), ContentLength: -1, Request: req}
+	if err := p.modifyResponse(resp); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.stream.ReadCloser.(*decodedBody); !ok {
+		t.Fatalf("the body streams as %T, want a *decodedBody", c.stream.ReadCloser)
+	}
+	buf := make([]byte, 1024)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1 << 20 { // the rest of the raw body at most, then io.EOF
+			if _, err := resp.Body.Read(buf); err != nil {
+				return
+			}
+		}
+		t.Error("reads after Close never end")
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a hang guard, not a timing
+		t.Fatal("a read after Close did not return")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy"
 )
 
+// deflated returns b compressed with zlib (HTTP's deflate).
 func deflated(tb testing.TB, b []byte) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
@@ -24,11 +25,11 @@ func deflated(tb testing.TB, b []byte) []byte {
 	return buf.Bytes()
 }
 
-// TestReviewStreamedSuccessOutcome: outcome and byte identity of streamed
+// TestStreamedSuccessOutcome: outcome and byte identity of streamed
 // successes the proxy follows with a Watch, in cases the existing tests
 // do not cover (deflate, a second code in a second gzip member, 3.0
 // Response members, bytes after the compressed stream, small pieces).
-func TestReviewStreamedSuccessOutcome(t *testing.T) {
+func TestStreamedSuccessOutcome(t *testing.T) {
 	long := `{"code":0,"message":"","data":[` + strings.Repeat(`{"code":4000,"s":"\",\"code\":1}"},`, 20000) + `{}]`
 	longV3 := `{"Response":{"RequestId":"r","Data":[` + strings.Repeat(`{"Response":1,"s":"\"Response\""},`, 20000) + `{}]}`
 	half := len(long) / 2

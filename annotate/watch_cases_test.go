@@ -7,6 +7,9 @@ import (
 	"github.com/cdnproxy/cdnproxy/annotate"
 )
 
+// splitAll checks that body is ambiguous or not (want) whole, in pieces
+// of every size up to 80, and cut in three at every pair of places up to
+// 12 bytes apart.
 func splitAll(t *testing.T, body string, want bool) {
 	t.Helper()
 	b := []byte(body)
@@ -32,6 +35,7 @@ func splitAll(t *testing.T, body string, want bool) {
 	}
 }
 
+// trunc shortens a long body for a message.
 func trunc(s string) string {
 	if len(s) > 200 {
 		return s[:100] + "..." + s[len(s)-100:]
@@ -39,6 +43,7 @@ func trunc(s string) string {
 	return s
 }
 
+// checkValid runs splitAll on a valid object, with encoding/json's answer.
 func checkValid(t *testing.T, body string) {
 	t.Helper()
 	c, r, ok := topLevelKeys([]byte(body))
@@ -48,7 +53,7 @@ func checkValid(t *testing.T, body string) {
 	splitAll(t, body, c > 1 || r > 1)
 }
 
-func TestReviewValid(t *testing.T) {
+func TestWatchValidCases(t *testing.T) {
 	bs := strings.Repeat
 	cases := []string{
 		`{"code":0,"\u0063\u006F\u0064\u0065":1}`,
@@ -114,12 +119,12 @@ func TestReviewValid(t *testing.T) {
 	}
 }
 
-// TestReviewInvalidInvariance: Watch claims chunk invariance for any
+// TestWatchInvalidInPieces: Watch claims chunk invariance for any
 // input. A "\u00" at the end of a piece is taken as a letter's escape
 // (the digit is unknown), while whole it is rejected by its digit, so
-// relative mode starts at a different place; on invalid JSON the answer
-// then changes. FAILS at d29174a.
-func TestReviewInvalidInvariance(t *testing.T) {
+// relative mode started at a different place, and on invalid JSON the
+// answer changed. An escape is now judged once its digit is written.
+func TestWatchInvalidInPieces(t *testing.T) {
 	cases := []string{
 		`{"code":0,"a":1,\u0020"code":1}`,
 		`{"code":0,"a":1,\u0020,"code":1}`,
@@ -140,10 +145,10 @@ func TestReviewInvalidInvariance(t *testing.T) {
 	}
 }
 
-// TestReviewWatchAllocsAllModes: no allocation in skim (with needles
+// TestWatchAllocsAllModes: no allocation in skim (with needles
 // straddling pieces), in relative mode, and in escaped keys, at any
 // piece size.
-func TestReviewWatchAllocsAllModes(t *testing.T) {
+func TestWatchAllocsAllModes(t *testing.T) {
 	body := []byte(`{"code":0,"d":"` + strings.Repeat(`\\`, 70) + `x\u0041de\"co","e":[` + strings.Repeat(`{"code":1,"R\u0065sponse":"Response\""},`, 50) +
 		`{}],"\u0063\u006F\u0064\u0065":1}`)
 	for _, size := range []int{1, 3, 7, 64, 4096} {
