@@ -41,16 +41,7 @@ func TestCommonClientAgainstEmulator(t *testing.T) {
 			endpoint, id, key := strings.TrimPrefix(emuSrv.URL, "http://"), upstreamID, upstreamKey
 			if via == "proxy" {
 				emuURL, _ := url.Parse(emuSrv.URL)
-				p, err := proxy.New(proxy.Config{
-					Upstream: emuURL, UpstreamV3: emuURL,
-					Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
-						ClientKeys: map[string]string{clientID: clientKey}},
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				proxySrv := httptest.NewServer(p)
-				t.Cleanup(proxySrv.Close)
+				proxySrv := resignProxy(t, proxy.Config{Upstream: emuURL, UpstreamV3: emuURL})
 				endpoint, id, key = strings.TrimPrefix(proxySrv.URL, "http://"), clientID, clientKey
 			}
 			cpf := profile.NewClientProfile()
@@ -126,16 +117,7 @@ func TestBridgeAndV3ShareEmulatorQuota(t *testing.T) {
 	emuSrv := httptest.NewServer(emu)
 	t.Cleanup(emuSrv.Close)
 	emuURL, _ := url.Parse(emuSrv.URL)
-	p, err := proxy.New(proxy.Config{
-		Upstream: emuURL, UpstreamV3: emuURL, BridgeV2: true,
-		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
-			ClientKeys: map[string]string{clientID: clientKey}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxySrv := httptest.NewServer(p)
-	t.Cleanup(proxySrv.Close)
+	proxySrv := resignProxy(t, proxy.Config{Upstream: emuURL, UpstreamV3: emuURL, BridgeV2: true})
 	proxyHost := strings.TrimPrefix(proxySrv.URL, "http://")
 
 	purge2 := func(u string) map[string]any {

@@ -100,23 +100,31 @@ type annotatedError struct {
 	}
 }
 
+// resignProxy serves a proxy with cfg that re-signs, as the upstream
+// credential, the calls signed with the issued client key.
+func resignProxy(t *testing.T, cfg proxy.Config) *httptest.Server {
+	t.Helper()
+	cfg.Signing = proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
+		ClientKeys: map[string]string{clientID: clientKey}}
+	p, err := proxy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestCommonClientThroughProxy(t *testing.T) {
 	fake := fakeapi3.New(t, fakeapi3.Config{Keys: map[string]string{upstreamID: upstreamKey}})
 	fakeURL, _ := url.Parse(fake.URL)
 	logBuf := &logbuf.Buffer{}
-	p, err := proxy.New(proxy.Config{
+	proxySrv := resignProxy(t, proxy.Config{
 		// API 2.0 is not called here; any URL will do.
 		Upstream:   &url.URL{Scheme: "http", Host: "127.0.0.1:9"},
 		UpstreamV3: fakeURL,
-		Signing: proxy.Signing{Mode: proxy.Resign, SecretID: upstreamID, SecretKey: upstreamKey,
-			ClientKeys: map[string]string{clientID: clientKey}},
-		Logger: slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:     slog.New(slog.NewJSONHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxySrv := httptest.NewServer(p)
-	t.Cleanup(proxySrv.Close)
 	proxyHost := strings.TrimPrefix(proxySrv.URL, "http://")
 
 	const dayLimit = "LimitExceeded.CdnPurgeUrlExceedDayLimit"
