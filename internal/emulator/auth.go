@@ -20,11 +20,12 @@ const window = apicall.WindowV2
 // configured with.
 func (e *Emulator) authenticate(method, host string, p signature.Params) (string, *reply) {
 	id, _ := p.Get("SecretId")
-	key, ok := e.creds[id]
+	secret, ok := e.creds[id]
 	if id == "" || !ok {
 		rep := errAuth()
 		return "", &rep
 	}
+	key := signature.NewKey(secret)
 	for _, h := range signature.Hosts(host, CanonicalHost) {
 		if key.Verify(method, h, Path, p) {
 			return id, nil

@@ -18,6 +18,7 @@ package emulator
 
 import (
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -137,8 +138,7 @@ type Config struct {
 // Emulator is the emulated API 2.0 endpoint, an http.Handler. Build it with
 // New; it is safe for concurrent use.
 type Emulator struct {
-	creds      map[string]*signature.Key // by SecretId
-	keys       map[string]string         // SecretKeys by SecretId, for API 3.0's checks
+	creds      map[string]string // SecretKeys by SecretId
 	now        func() time.Time
 	limits     Limits
 	deployTime time.Duration
@@ -163,8 +163,7 @@ type Emulator struct {
 // holds an invalid entry, as a programming error.
 func New(cfg Config) *Emulator {
 	e := &Emulator{
-		creds:      make(map[string]*signature.Key, len(cfg.Credentials)),
-		keys:       make(map[string]string, len(cfg.Credentials)),
+		creds:      maps.Clone(cfg.Credentials),
 		now:        cfg.Now,
 		limits:     cfg.Limits.withDefaults(),
 		deployTime: cfg.DeployTime,
@@ -174,10 +173,6 @@ func New(cfg Config) *Emulator {
 		usage:      make(map[string]*usage),
 		nextLogID:  6182538,
 		nextFault:  1,
-	}
-	for id, key := range cfg.Credentials {
-		e.creds[id] = signature.NewKey(key)
-		e.keys[id] = key
 	}
 	if e.now == nil {
 		e.now = time.Now

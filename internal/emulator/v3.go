@@ -57,7 +57,7 @@ func (e *Emulator) serve3(w http.ResponseWriter, r *http.Request) (string, reply
 	now := e.now()
 	chk := api3.Verify(r, ac, api3.Verifier{
 		Key: func(id string) (string, bool) {
-			k, ok := e.keys[id]
+			k, ok := e.creds[id]
 			return k, ok
 		},
 		Now:   now,

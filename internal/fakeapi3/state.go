@@ -173,24 +173,15 @@ func (s *Server) AddDomain(d Domain) (Domain, error) {
 func (s *Server) Domain(name string) (Domain, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d := s.st.find(name); d != nil {
-		return cloneDomain(d), true
-	}
-	return Domain{}, false
+	return s.st.Domain(name)
 }
 
 // Domains returns every domain, in the order they were added.
 func (s *Server) Domains() []Domain {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Domain, len(s.st.domains))
-	for i, d := range s.st.domains {
-		out[i] = cloneDomain(d)
-	}
-	return out
+	return s.st.Domains()
 }
-
-func cloneDomain(d *Domain) Domain { return d.Clone() }
 
 // SetDomainStatus sets a domain's status (StatusProcessing, say, to test
 // ResourceInUse.CdnOpInProgress) and reports whether the domain exists.
@@ -236,7 +227,7 @@ func (s *Server) SetQuota(kind string, q Quota) {
 func (s *Server) Tasks() []Task {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.st.tasks)
+	return s.st.Tasks()
 }
 
 // Calls returns every call the fake accepted (see Call), oldest first.
@@ -252,7 +243,7 @@ func (s *Server) Calls() []Call {
 func (st *state) Domains() []Domain {
 	out := make([]Domain, len(st.domains))
 	for i, d := range st.domains {
-		out[i] = cloneDomain(d)
+		out[i] = d.Clone()
 	}
 	return out
 }
@@ -260,7 +251,7 @@ func (st *state) Domains() []Domain {
 // Domain returns the domain of that name.
 func (st *state) Domain(name string) (Domain, bool) {
 	if d := st.find(name); d != nil {
-		return cloneDomain(d), true
+		return d.Clone(), true
 	}
 	return Domain{}, false
 }

@@ -193,11 +193,7 @@ func (c *call) answerHosts(domains []domainConfig, total int) error {
 // describeCdnHosts: DescribeCdnHosts offset, limit (absent: all) ->
 // DescribeDomainsConfig, 100 per page.
 func (c *call) describeCdnHosts() error {
-	offset, err := c.intParam("offset", 0)
-	if err != nil {
-		return err
-	}
-	limit, err := c.intParam("limit", -1)
+	offset, limit, err := c.window()
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,18 @@ func (c *call) intParam(name string, def int) (int, error) {
 	return n, nil
 }
 
+// window returns a list call's offset (absent: 0) and limit (absent: -1,
+// all), or answers 4000.
+func (c *call) window() (offset, limit int, err error) {
+	if offset, err = c.intParam("offset", 0); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = c.intParam("limit", -1); err != nil {
+		return 0, 0, err
+	}
+	return offset, limit, nil
+}
+
 // timeLayout is the time format of both API generations.
 const timeLayout = "2006-01-02 15:04:05"
 

@@ -297,11 +297,7 @@ func (c *call) getPushLogs() error {
 			return err
 		}
 	}
-	offset, err := c.intParam("offset", 0)
-	if err != nil {
-		return err
-	}
-	limit, err := c.intParam("limit", -1)
+	offset, limit, err := c.window()
 	if err != nil {
 		return err
 	}
