@@ -46,8 +46,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error 
 	if err != nil {
 		return err
 	}
-	transport := proxy.NewTransport(cfg.MaxIdleConns)
-	transport.MaxConnsPerHost = cfg.MaxUpstreamConns
+	transport := upstreamTransport(cfg)
 	p, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		UpstreamV3:   upstreamV3,
@@ -136,6 +135,15 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, tr tracing) error 
 	}
 	logger.Info("cdnproxy stopped")
 	return nil
+}
+
+// upstreamTransport is the transport to the upstream: cfg.MaxIdleConns
+// idle connections, and at most cfg.MaxUpstreamConns to each upstream
+// host, in use or idle (calls beyond it wait for one).
+func upstreamTransport(cfg config) *http.Transport {
+	t := proxy.NewTransport(cfg.MaxIdleConns)
+	t.MaxConnsPerHost = cfg.MaxUpstreamConns
+	return t
 }
 
 // apiListener listens on cfg.ListenAddr for API calls: over TLS when
