@@ -372,6 +372,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 		"SecretID":        "",
 		"SecretKey":       "",
 		"TLSCertFile":     "",
+		// The limits on load.
+		"MemoryBudget":       int64(256 << 20),
+		"ClientWriteTimeout": 60 * time.Second,
+		"MaxInFlight":        256,
+		"MaxUpstreamConns":   256,
+		"MaxConns":           1024,
 	}
 	for _, tc := range []struct {
 		name    string
