@@ -72,14 +72,14 @@ func (p *Proxy) admit(r *http.Request, c *call) (inbound, *apiError) {
 		return in, errBadRequest("a GET call carries no body")
 	}
 	if r.Method == http.MethodPost {
-		contentType := r.Header.Get("Content-Type")
-		in.json = c.api.gen == 3 && mediaType(contentType) == "application/json"
+		mt := mediaType(r.Header.Get("Content-Type"))
+		in.json = c.api.gen == 3 && mt == "application/json"
 		limit := int64(maxFormBytes)
 		if in.json {
 			limit = maxJSONBytes
 		}
 		c.requestLimit = limit
-		form := mediaType(contentType) == "application/x-www-form-urlencoded"
+		form := mt == "application/x-www-form-urlencoded"
 		if p.cfg.Signing.Mode == Passthrough && !form {
 			// Nothing reads a JSON or multipart body in passthrough:
 			// it streams to the upstream, held to its limit on the way.

@@ -247,11 +247,9 @@ func (c *call) settle() {
 	if c.stream.err == nil || (c.outcome != outcomeSuccess && c.outcome != outcomePassthrough) {
 		return
 	}
-	status := c.status
+	// The status stays what the client got, broken off (upstreamFailed
+	// sets one only for a client that hung up).
 	c.upstreamFailed(c.stream.err, brokenOff)
-	if c.outcome != outcomeClientGone {
-		c.status = status // what the client got, broken off
-	}
 }
 
 // fail records one of the proxy's own errors as the call's result.

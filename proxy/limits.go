@@ -425,7 +425,8 @@ func (l *Limits) doer(next bridge.Doer, local *int) bridge.Doer {
 	}
 }
 
-// limitDirect applies the limits to an admitted API 3.0 call.
+// limitDirect applies the limits to an admitted API 3.0 call; an API 2.0
+// call, bridged or not, passes: a bridged call's 3.0 calls meet them in doer.
 func (p *Proxy) limitDirect(ctx context.Context, c *call, in inbound) *apiError {
 	l := p.cfg.Limits
 	if l == nil || !l.cfg.On || c.api.gen != 3 {

@@ -255,7 +255,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p.cfg.Signing.Mode != Passthrough:
 		in, aerr = p.resign(in, c.api)
 	}
-	if aerr == nil && !c.api.bridged {
+	if aerr == nil {
 		aerr = p.limitDirect(ctx, c, in) // a bridged call's are checked per 3.0 call
 	}
 	if aerr != nil {
