@@ -272,18 +272,18 @@ func (c *call) fail(e *apiError, message string) {
 // settle): the decision was taken on its first bytes only.
 type streamBody struct {
 	io.ReadCloser
-	deadline *deadline
-	err      error
-	watching bool // watch follows the body; for a compressed one, its decodedBody feeds it
-	decoded  bool // the body is compressed: the bytes read here are not what watch follows
-	watch    annotate.Watch
+	deadline   *deadline
+	err        error
+	watching   bool // watch follows the body
+	compressed bool // the bytes read here are compressed: the decodedBody below feeds watch instead
+	watch      annotate.Watch
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
 	b.deadline.waiting()
 	n, err := b.ReadCloser.Read(p)
 	b.deadline.notWaiting()
-	if b.watching && !b.decoded {
+	if b.watching && !b.compressed {
 		b.watch.Write(p[:n])
 	}
 	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
@@ -304,7 +304,7 @@ func (c *call) streamed(body io.ReadCloser) io.ReadCloser {
 // second top-level "code" or "Response" (see settle). For a compressed
 // body it returns the Watch its decoded bytes are to be written to.
 func (c *call) streamedSuccess(body io.ReadCloser, compressed bool) (io.ReadCloser, *annotate.Watch) {
-	c.stream = streamBody{ReadCloser: body, deadline: c.deadline, watching: true, decoded: compressed}
+	c.stream = streamBody{ReadCloser: body, deadline: c.deadline, watching: true, compressed: compressed}
 	return &c.stream, &c.stream.watch
 }
 
