@@ -34,18 +34,23 @@ func TestProxyAllocs900KBError(t *testing.T) {
 			}
 		}
 		call() // connect outside the count
-		const n = 8
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for range n {
-			call()
-		}
-		runtime.ReadMemStats(&after)
-		perCall := (after.TotalAlloc - before.TotalAlloc) / n
+		perCall := bytesPerCall(8, call)
 		if limit := uint64(3 * len(body) / 2); perCall > limit {
 			t.Errorf("%d bytes allocated per annotated 900 KB error call, want at most %d: is the body copied whole?", perCall, limit)
 		} else {
 			t.Logf("%d bytes allocated per annotated 900 KB error call (body %d)", perCall, len(body))
 		}
 	}
+}
+
+// bytesPerCall returns the bytes allocated (by every goroutine) per call
+// of call, over n calls.
+func bytesPerCall(n int, call func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		call()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,6 +192,77 @@ func TestBudgetHoldsDecoderState(t *testing.T) {
 		front.Close() // a call is counted once it has ended, after its answer went out
 		if n := counter(t, reg, "cdnproxy_budget_passthrough_total", "", ""); n != 1 {
 			t.Errorf("budget %d: cdnproxy_budget_passthrough_total = %v, want 1", tt.budget, n)
+		}
+	}
+}
+
+// TestRecycledBodiesKeptApart: the buffers annotated bodies are read into
+// are recycled from call to call (TestRecycledBodyAllocs), and none is
+// handed on while its call still sends from it or logs from it. Many
+// calls at once, each with an error body of its own size and content,
+// plain or gzip: every client gets exactly its own body annotated, and
+// every call's log line names its own message.
+func TestRecycledBodiesKeptApart(t *testing.T) {
+	bodyOf := func(n int) []byte {
+		pad := strings.Repeat(string(rune('a'+n%26)), 1<<10+n*4099%(300<<10))
+		return []byte(`{"code":4000,"message":"(9110)call ` + strconv.Itoa(n) + `","codeDesc":"9110","pad":"` + pad + `"}`)
+	}
+	front, logs := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("Content-Type", "application/json")
+		if n%2 == 1 {
+			w.Header().Set("Content-Encoding", "gzip")
+			_, _ = w.Write(gzipped(t, bodyOf(n)))
+			return
+		}
+		_, _ = w.Write(bodyOf(n))
+	}, proxy.Config{MemoryBudget: 64 << 20})
+	client := rawClient(t)
+	const workers, each = 32, 8
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				n := w*each + i
+				req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=DescribeCdnHosts&n="+strconv.Itoa(n), nil)
+				if n%2 == 1 {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Errorf("call %d: %v", n, err)
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Errorf("call %d: reading the body: %v", n, err)
+					return
+				}
+				var answer struct {
+					Message, Pad, Category string
+				}
+				want := bodyOf(n)
+				if err := json.Unmarshal(got, &answer); err != nil || answer.Category == "" ||
+					answer.Message != "(9110)call "+strconv.Itoa(n) || answer.Pad != string(want[bytes.LastIndex(want, []byte(`"pad":"`))+7:len(want)-2]) {
+					t.Errorf("call %d: not its own body annotated (%d bytes, err %v, message %q)", n, len(got), err, answer.Message)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	front.Close() // a call logs once it has ended, after its answer went out
+	seen := map[string]bool{}
+	for _, l := range logs.lines(t) {
+		if m, ok := l["message"].(string); ok && l["msg"] == "call failed" {
+			seen[m] = true
+		}
+	}
+	for n := range workers * each {
+		if m := "(9110)call " + strconv.Itoa(n); !seen[m] {
+			t.Errorf("no log line with message %q", m)
 		}
 	}
 }

@@ -45,13 +45,15 @@ const loadChildEnv = "CDNPROXY_LOAD_CHILD"
 const loadBudget = 64 << 20
 
 // loadOverhead bounds what the process holds beyond the budget at 1,000
-// calls at once: the soft memory limit's 256 MiB above the budget (the
-// garbage of annotated bodies the collector has not yet reclaimed), plus
-// 128 MiB for the Go runtime, the client and the fake upstream in the
-// same process, and per call the peek and copy buffers, connection
-// buffers and goroutine stacks (up to 55 MiB of stacks seen), which the
-// budget (bytes held) does not count. A gzip decoder's state is in the budget. Before the budget,
-// 1,000 such calls took 2.35 GB.
+// calls at once: the soft memory limit's 256 MiB above the budget (what
+// the collector has not yet reclaimed), plus 128 MiB for the Go runtime,
+// the client and the fake upstream in the same process, and per call the
+// peek and copy buffers, connection buffers and goroutine stacks (up to
+// 55 MiB of stacks seen), which the budget (bytes held) does not count.
+// A gzip decoder's state is in the budget. Before the budget, 1,000 such
+// calls took 2.35 GB; before the body buffers were recycled, whose
+// garbage filled the heap to the soft limit, up to 531 MiB (gzip, CPU
+// short); since, at most 248 MiB (docs/reliability.md).
 const loadOverhead = 256<<20 + 128<<20
 
 // vmHWM returns the process's peak RSS in bytes.

@@ -491,7 +491,7 @@ func (b *bodyReader) readAll(buf []byte, limit int64) (_ []byte, complete bool, 
 		}
 		if len(buf) == cap(buf) {
 			var ok bool
-			if buf, ok = b.hold.grow(buf, limit); !ok {
+			if buf, ok = b.hold.growBody(buf, limit); !ok {
 				return buf, false, nil // no budget: the body passes through
 			}
 		}
