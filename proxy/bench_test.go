@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,14 +18,22 @@ import (
 	"github.com/cdnproxy/cdnproxy/proxy/signature"
 )
 
-// The bodies of the benchmarks (see fakeapi.BenchBodies).
+// The bodies of the benchmarks (see fakeapi.BenchBodies), and a large
+// error, which the proxy reads whole to annotate.
 var (
-	benchBodies       = fakeapi.BenchBodies()
+	benchBodies       = withBody(fakeapi.BenchBodies(), "error-900KB", benchError900KB)
+	benchError900KB   = []byte(`{"code":4000,"message":"(9110)cdn no such host","codeDesc":"9110","data":"` + strings.Repeat("x", 900<<10) + `"}`)
 	benchSuccess200   = benchBodies["success-200B"]
 	benchError150     = benchBodies["error-150B"]
 	benchSuccess100KB = benchBodies["success-100KB"]
 	benchSuccess10MB  = benchBodies["success-10MB"]
 )
+
+// withBody returns bodies with body added under name.
+func withBody(bodies map[string][]byte, name string, body []byte) map[string][]byte {
+	bodies[name] = body
+	return bodies
+}
 
 // benchUpstream serves the bodies above (see fakeapi.BenchUpstream).
 func benchUpstream(tb testing.TB) *url.URL {
@@ -111,6 +120,7 @@ func BenchmarkProxy(b *testing.B) {
 		{"success-100KB", len(benchSuccess100KB)},
 		{"success-10MB", len(benchSuccess10MB)},
 		{"error-150B", len(benchError150)},
+		{"error-900KB", len(benchError900KB)},
 	}
 	for _, px := range benchProxies(b, upstream) {
 		b.Run(px.name, func(b *testing.B) {
