@@ -171,8 +171,9 @@ func (h *hold) start(peeked []byte, ended, plain bool, contentLength, limit int6
 // frees what waits through two cycles (sync.Pool).
 //
 // Buffers come in classes of 2^k and 1.5·2^k bytes, from 4 KiB to 64
-// MiB: doubling a buffer stays within them, and a buffer is at most a
-// third larger than asked for. A larger one is not recycled.
+// MiB: doubling a buffer stays within them, and a buffer is less than
+// half as large again as asked for (4 KiB at least). A larger one is not
+// recycled.
 type bodyBuffers struct {
 	classes [bodyClasses]sync.Pool // of *[]byte, of the class's size
 }

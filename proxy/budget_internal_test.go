@@ -4,7 +4,7 @@ import "testing"
 
 // TestBodyClass: a body buffer's class is the smallest of 2^k and 1.5·2^k
 // bytes (4 KiB to 64 MiB) that holds what was asked, so that a buffer is
-// at most a third larger than asked and doubling one stays in the
+// less than half as large again as asked and doubling one stays in the
 // classes; beyond the largest, exactly what was asked, not recycled.
 func TestBodyClass(t *testing.T) {
 	for _, tt := range []struct{ n, size, class int }{
@@ -32,8 +32,8 @@ func TestBodyClass(t *testing.T) {
 		if next, c := bodyClass(2 * size); next != 2*size || c != class+2 {
 			t.Errorf("doubling class %d (%d bytes) gives %d bytes, class %d; want %d, class %d", class, size, next, c, 2*size, class+2)
 		}
-		if got, c := bodyClass(size + 1); c != class+1 || got > size+size/2 {
-			t.Errorf("%d bytes: class %d of %d bytes, want class %d, at most half again", size+1, c, got, class+1)
+		if got, c := bodyClass(size + 1); c != class+1 || 2*got >= 3*(size+1) {
+			t.Errorf("%d bytes: class %d of %d bytes, want class %d, less than half as large again", size+1, c, got, class+1)
 		}
 	}
 }
