@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -509,5 +510,11 @@ func TestLoadFdChild(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Printf("ADDR=%s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
-	_ = srv.Close()
+	// A call logs its line after its answer went out: wait for every
+	// handler to return, or the parent may count one line short.
+	ctx, cancel := context.WithTimeout(context.Background(), loadHang)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Error(err)
+	}
 }
