@@ -161,12 +161,12 @@ func (h *hold) start(peeked []byte, ended, plain bool, contentLength, limit int6
 }
 
 // bodyBuffers recycles the buffers response bodies are read into for
-// annotation. The budget bounds the bytes calls hold, but each
-// annotated body (and, for a body of unknown length, each smaller buffer
-// it grew out of) was left to the collector, and under a burst of large
-// error bodies that garbage, not the bytes held, set the peak RSS: the
-// collector lets the heap grow to the soft memory limit, and past it
-// when it is short of CPU. A buffer taken from here is reserved from the
+// annotation. The budget bounds the bytes calls hold; without recycling,
+// each annotated body (and, for a body of unknown length, each smaller
+// buffer it grew out of) would be left to the collector, and under a
+// burst of large error bodies that garbage, not the bytes held, would set
+// the peak RSS: the collector lets the heap grow to the soft memory
+// limit, and past it when it is short of CPU (docs/reliability.md). A buffer taken from here is reserved from the
 // budget like a new one; one waiting here is not, and the collector
 // frees what waits through two cycles (sync.Pool).
 //
