@@ -44,15 +44,30 @@ type hold struct {
 
 // reserve takes n more bytes for the call.
 func (h *hold) reserve(n int64) bool {
+	if !h.take(n) {
+		h.denied = true
+		return false
+	}
+	return true
+}
+
+// take is reserve, except that a refusal is not remembered: the caller
+// has a smaller way out.
+func (h *hold) take(n int64) bool {
 	if h == nil || h.budget == nil { // a call record not made by ServeHTTP
 		return true
 	}
 	if !h.budget.take(n) {
-		h.denied = true
 		return false
 	}
 	h.n += n
 	return true
+}
+
+// giveBack returns n of the call's reserved bytes to the budget.
+func (h *hold) giveBack(n int64) {
+	h.n -= n
+	h.budget.used.Add(-n)
 }
 
 // passedThrough reports whether a body passed through unannotated
@@ -64,11 +79,10 @@ func (h *hold) passedThrough(o outcome) bool { return h.denied && o == outcomePa
 // line, metrics and failures record made (they copy what they keep of
 // the body).
 func (h *hold) release() {
-	if h.budget != nil && h.n > 0 {
-		h.budget.used.Add(-h.n)
-		h.n = 0
-	}
 	h.keepBody(nil)
+	if h.budget != nil && h.n > 0 {
+		h.giveBack(h.n)
+	}
 }
 
 // errNoBudget reports a body that could not get memory budget.
@@ -99,9 +113,11 @@ func growth(buf []byte, limit int64) int {
 	return n
 }
 
-// growBody is grow for the response body's buffer (from start): the
-// new one is recycled too, and the old one goes back at once. The old
-// one stays reserved all the same, as grow's does.
+// growBody is grow for the response body's buffer (from start), with
+// room for at least one more byte and at least growth's; its room may
+// pass limit+1 (a class's size), so the caller checks the length it
+// read against limit. The new buffer is recycled too, and the old one
+// goes back at once (keepBody).
 func (h *hold) growBody(buf []byte, limit int64) ([]byte, bool) {
 	out, ok := h.bodyBuffer(growth(buf, limit))
 	if !ok {
@@ -113,13 +129,19 @@ func (h *hold) growBody(buf []byte, limit int64) ([]byte, bool) {
 }
 
 // bodyBuffer returns an empty buffer with room for at least n bytes,
-// reserved from h (all of its room), recycled when the budget has one.
+// reserved from h (all of its room): one of a class, recycled, or, when
+// the budget has room for n bytes but not for the class's size, n bytes
+// of its own, which the collector frees. (A budget as large as
+// CDNPROXY_MAX_BODY_BYTES holds a body of that size.)
 func (h *hold) bodyBuffer(n int) (*[]byte, bool) {
 	size, class := bodyClass(n)
-	if !h.reserve(int64(size)) {
-		return nil, false
+	if !h.take(int64(size)) {
+		size, class = n, -1
+		if !h.reserve(int64(n)) {
+			return nil, false
+		}
 	}
-	if h == nil || h.budget == nil || class < 0 { // a call record not made by ServeHTTP, or too large to keep
+	if h == nil || h.budget == nil || class < 0 { // a call record not made by ServeHTTP, too large to keep, or a tight budget
 		b := make([]byte, 0, size)
 		return &b, true
 	}
@@ -127,13 +149,20 @@ func (h *hold) bodyBuffer(n int) (*[]byte, bool) {
 }
 
 // keepBody makes b the response body's buffer, to be recycled by release,
-// and recycles the one before it, which nothing may use any more.
+// and recycles the one before it, which nothing may use any more. A
+// recycled buffer waits in the pool reserved by no one, so its bytes go
+// back to the budget; one the pool does not take is garbage, and stays
+// reserved until the call ends, so that the reservation bounds what the
+// call has allocated.
 func (h *hold) keepBody(b *[]byte) {
 	if h == nil {
 		return
 	}
-	if h.body != nil && h.budget != nil {
-		h.budget.buffers.put(h.body)
+	if old := h.body; old != nil && h.budget != nil {
+		room := int64(cap(*old)) // read before another call can have it
+		if h.budget.buffers.put(old) {
+			h.giveBack(room)
+		}
 	}
 	h.body = b
 }
@@ -218,9 +247,13 @@ func (bb *bodyBuffers) get(class int) *[]byte {
 	return &b
 }
 
-// put recycles a buffer get returned; any other is left to the collector.
-func (bb *bodyBuffers) put(b *[]byte) {
-	if size, class := bodyClass(cap(*b)); class >= 0 && size == cap(*b) {
-		bb.classes[class].Put(b)
+// put recycles a buffer of a class's size, and reports whether it did;
+// any other is left to the collector.
+func (bb *bodyBuffers) put(b *[]byte) bool {
+	size, class := bodyClass(cap(*b))
+	if class < 0 || size != cap(*b) {
+		return false
 	}
+	bb.classes[class].Put(b)
+	return true
 }

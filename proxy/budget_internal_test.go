@@ -64,3 +64,47 @@ func TestBodyBuffersRecycle(t *testing.T) {
 	}
 	t.Error("a buffer put back was never returned")
 }
+
+// TestHoldBodyAccounting: a call's reservation covers the body buffer it
+// has in hand, at its class's size; the buffers it grew out of go back
+// to the pool and their bytes to the budget; at the end nothing stays
+// reserved. A budget with room for the body but not for its class's size
+// gets a buffer of exactly the size asked for, not a refusal.
+func TestHoldBodyAccounting(t *testing.T) {
+	budget := &memoryBudget{limit: 8 << 20}
+	h := &hold{budget: budget}
+	buf, ok := h.start(make([]byte, 3000), false, false, -1, 4<<20)
+	if !ok {
+		t.Fatal("start refused")
+	}
+	for len(buf) < 3<<20 {
+		if len(buf) == cap(buf) {
+			if buf, ok = h.growBody(buf, 4<<20); !ok {
+				t.Fatalf("growBody refused at %d bytes", len(buf))
+			}
+			if h.n != int64(cap(buf)) || budget.used.Load() != h.n {
+				t.Fatalf("at %d bytes of room: call reserves %d, budget used %d; want both %d", cap(buf), h.n, budget.used.Load(), cap(buf))
+			}
+		}
+		buf = buf[:cap(buf)]
+	}
+	h.release()
+	if h.n != 0 || budget.used.Load() != 0 || h.body != nil {
+		t.Errorf("after release: call reserves %d, budget used %d, body kept %v", h.n, budget.used.Load(), h.body != nil)
+	}
+
+	tight := &memoryBudget{limit: 1_000_000}
+	h = &hold{budget: tight}
+	b, ok := h.bodyBuffer(900_061)
+	if !ok || cap(*b) != 900_061 || h.denied || tight.used.Load() != 900_061 {
+		t.Fatalf("budget 1,000,000, 900,061 bytes asked: ok %v, room %d, denied %v, used %d", ok, cap(*b), h.denied, tight.used.Load())
+	}
+	h.keepBody(b)
+	h.release()
+	if tight.used.Load() != 0 {
+		t.Errorf("after release: budget used %d", tight.used.Load())
+	}
+	if _, ok := h.bodyBuffer(1_000_001); ok || !h.denied {
+		t.Errorf("budget 1,000,000, 1,000,001 bytes asked: ok %v, denied %v; want a refusal", ok, h.denied)
+	}
+}

@@ -54,7 +54,7 @@ const loadBudget = 64 << 20
 // A gzip decoder's state is in the budget. Before the budget, 1,000 such
 // calls took 2.35 GB; before the body buffers were recycled, whose
 // garbage filled the heap to the soft limit, up to 531 MiB (gzip, CPU
-// short); since, at most 261 MiB (docs/reliability.md).
+// short); since, at most 267 MiB (docs/reliability.md).
 const loadOverhead = 256<<20 + 128<<20
 
 // vmHWM returns the process's peak RSS in bytes.

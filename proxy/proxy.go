@@ -229,7 +229,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.id, c.idFromClient = requestID(r.Header.Get("X-Request-Id"))
 	c.idHeader = []string{c.id}
 	c.held.budget = p.budget
-	defer c.held.release() // after the answer, and the bytes it was sent from, went out
+	// The first defer, so the last to run: after the answer went out and
+	// after finish, which reads the body the call's result points into;
+	// then the body's buffer is recycled for another call.
+	defer c.held.release()
 	c.w = countingWriter{ResponseWriter: w, c: c, guard: newWriteGuard(w, p.cfg.ClientWriteTimeout)}
 	cw := &c.w
 	defer func() {
