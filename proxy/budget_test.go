@@ -178,10 +178,7 @@ func TestPassthroughStreamsRequestBody(t *testing.T) {
 // bytes. Without room for it the body passes through as it came, still
 // compressed; with room it is annotated.
 func TestBudgetHoldsDecoderState(t *testing.T) {
-	var zipped bytes.Buffer
-	zw := gzip.NewWriter(&zipped)
-	_, _ = zw.Write([]byte(`{"code":4000,"message":"(9110)x","codeDesc":"9110"}`))
-	_ = zw.Close()
+	zipped := gzipped(t, []byte(`{"code":4000,"message":"(9110)x","codeDesc":"9110"}`))
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	for _, tt := range []struct {
 		budget    int64
@@ -191,7 +188,7 @@ func TestBudgetHoldsDecoderState(t *testing.T) {
 		front, _ := handlerRig(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Encoding", "gzip")
-			_, _ = w.Write(zipped.Bytes())
+			_, _ = w.Write(zipped)
 		}, proxy.Config{MemoryBudget: tt.budget, Metrics: proxy.NewMetrics(reg)})
 		req, _ := http.NewRequest(http.MethodGet, front.URL+"/v2/index.php?Action=RefreshCdnUrl", nil)
 		req.Header.Set("Accept-Encoding", "gzip")
@@ -207,8 +204,8 @@ func TestBudgetHoldsDecoderState(t *testing.T) {
 			}
 			continue
 		}
-		if !bytes.Equal(got, zipped.Bytes()) || resp.Header.Get("Content-Encoding") != "gzip" {
-			t.Errorf("budget %d: got %d bytes (Content-Encoding %q), want the upstream's %d compressed bytes", tt.budget, len(got), resp.Header.Get("Content-Encoding"), zipped.Len())
+		if !bytes.Equal(got, zipped) || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("budget %d: got %d bytes (Content-Encoding %q), want the upstream's %d compressed bytes", tt.budget, len(got), resp.Header.Get("Content-Encoding"), len(zipped))
 		}
 		front.Close() // a call is counted once it has ended, after its answer went out
 		if n := counter(t, reg, "cdnproxy_budget_passthrough_total", "", ""); n != 1 {

@@ -149,15 +149,7 @@ func TestAmbiguousBodyOutcome(t *testing.T) {
 // gzipped returns b compressed with gzip.
 func gzipped(tb testing.TB, b []byte) []byte {
 	tb.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return compressed(tb, b, 1)
 }
 
 // writeInPieces writes body in pieces of size, each flushed, as a

@@ -8,7 +8,6 @@ package proxy_test
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -126,10 +125,7 @@ func TestLoadChild(t *testing.T) {
 	// As cdnproxy's binary does (cmd/cdnproxy/serve.go) without GOMEMLIMIT.
 	debug.SetMemoryLimit(loadBudget + 256<<20)
 	errBody := []byte(`{"code":4000,"message":"(9110)no such host","codeDesc":"9110","pad":"` + strings.Repeat("x", 1<<20-100) + `"}`)
-	var zipped bytes.Buffer
-	zw := gzip.NewWriter(&zipped)
-	_, _ = zw.Write(errBody)
-	_ = zw.Close()
+	zipped := gzipped(t, errBody)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			n, _ := io.Copy(io.Discard, r.Body)
@@ -139,7 +135,7 @@ func TestLoadChild(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		if scenario == "errors-gzip" {
 			w.Header().Set("Content-Encoding", "gzip")
-			_, _ = w.Write(zipped.Bytes())
+			_, _ = w.Write(zipped)
 			return
 		}
 		_, _ = w.Write(errBody)
@@ -209,7 +205,7 @@ func TestLoadChild(t *testing.T) {
 				wrong = append(wrong, fmt.Sprintf("call %d: %v", i, err))
 			case body != nil && resp.StatusCode == 200 && bytes.Contains(got.tail, []byte(`"Read":`+strconv.Itoa(len(body)))):
 				identical++
-			case body == nil && (got.sum() == sha256.Sum256(errBody) || got.sum() == sha256.Sum256(zipped.Bytes())):
+			case body == nil && (got.sum() == sha256.Sum256(errBody) || got.sum() == sha256.Sum256(zipped)):
 				identical++
 			case body == nil && got.prefixSum == sha256.Sum256(errBody[:len(errBody)-2]) && bytes.Contains(got.tail, []byte(`"category":"not_found"`)):
 				annotated++

@@ -567,7 +567,8 @@ func headerSafe(s string) bool {
 
 // compressed returns body as is (how 0), gzip-compressed (1) or
 // zlib-compressed (2).
-func compressed(t *testing.T, body []byte, how uint8) []byte {
+func compressed(tb testing.TB, body []byte, how uint8) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
 	var w io.WriteCloser
 	switch how {
@@ -579,10 +580,10 @@ func compressed(t *testing.T, body []byte, how uint8) []byte {
 		return body
 	}
 	if _, err := w.Write(body); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return buf.Bytes()
 }

@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,15 +13,7 @@ import (
 // deflated returns b compressed with zlib (HTTP's deflate).
 func deflated(tb testing.TB, b []byte) []byte {
 	tb.Helper()
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return compressed(tb, b, 2)
 }
 
 // TestStreamedSuccessOutcome: outcome and byte identity of streamed
