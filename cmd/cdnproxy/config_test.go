@@ -413,21 +413,35 @@ func TestLoadConfigValues(t *testing.T) {
 		"CDNPROXY_LOG_LEVEL=debug",
 		"CDNPROXY_LOG_FORMAT=text",
 		"CDNPROXY_SHUTDOWN_TIMEOUT=5s",
+		"CDNPROXY_MEMORY_BUDGET=2048",
+		"CDNPROXY_CLIENT_WRITE_TIMEOUT=15s",
+		"CDNPROXY_MAX_IN_FLIGHT=7",
+		"CDNPROXY_MAX_UPSTREAM_CONNS=8",
+		"CDNPROXY_MAX_CONNS=9",
+		"CDNPROXY_PUBLIC_HOSTS= proxy.example:8443 ,cdn-proxy.internal,",
 	})
 	if err != nil {
 		t.Fatalf("loadConfig: %v", err)
 	}
+	if hosts := got.publicHosts(); !slices.Equal(hosts, []string{"proxy.example:8443", "cdn-proxy.internal"}) {
+		t.Errorf("publicHosts() = %q, want [proxy.example:8443 cdn-proxy.internal]", hosts)
+	}
 	checkFields(t, got, map[string]any{
-		"ListenAddr":      "127.0.0.1:18080",
-		"AdminAddr":       "[::1]:19090",
-		"UpstreamURL":     "http://api.internal:8000/base",
-		"UpstreamTimeout": 90 * time.Second,
-		"MaxBodyBytes":    int64(1024),
-		"MaxIdleConns":    1,
-		"Always200":       true,
-		"LogLevel":        "debug",
-		"LogFormat":       "text",
-		"ShutdownTimeout": 5 * time.Second,
+		"ListenAddr":         "127.0.0.1:18080",
+		"AdminAddr":          "[::1]:19090",
+		"UpstreamURL":        "http://api.internal:8000/base",
+		"UpstreamTimeout":    90 * time.Second,
+		"MaxBodyBytes":       int64(1024),
+		"MaxIdleConns":       1,
+		"Always200":          true,
+		"LogLevel":           "debug",
+		"LogFormat":          "text",
+		"ShutdownTimeout":    5 * time.Second,
+		"MemoryBudget":       int64(2048),
+		"ClientWriteTimeout": 15 * time.Second,
+		"MaxInFlight":        7,
+		"MaxUpstreamConns":   8,
+		"MaxConns":           9,
 	})
 }
 
@@ -460,6 +474,12 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"max body bytes not a number", []string{"CDNPROXY_MAX_BODY_BYTES=x"}, []string{"CDNPROXY_MAX_BODY_BYTES"}},
 		{"max body bytes too small", []string{"CDNPROXY_MAX_BODY_BYTES=10"}, []string{"CDNPROXY_MAX_BODY_BYTES"}},
 		{"max idle conns zero", []string{"CDNPROXY_MAX_IDLE_CONNS=0"}, []string{"CDNPROXY_MAX_IDLE_CONNS"}},
+		{"memory budget below max body bytes", []string{"CDNPROXY_MAX_BODY_BYTES=2097152", "CDNPROXY_MEMORY_BUDGET=1048576"}, []string{"CDNPROXY_MEMORY_BUDGET"}},
+		{"client write timeout zero", []string{"CDNPROXY_CLIENT_WRITE_TIMEOUT=0"}, []string{"CDNPROXY_CLIENT_WRITE_TIMEOUT"}},
+		{"max in flight zero", []string{"CDNPROXY_MAX_IN_FLIGHT=0"}, []string{"CDNPROXY_MAX_IN_FLIGHT"}},
+		{"max upstream conns zero", []string{"CDNPROXY_MAX_UPSTREAM_CONNS=0"}, []string{"CDNPROXY_MAX_UPSTREAM_CONNS"}},
+		{"max conns zero", []string{"CDNPROXY_MAX_CONNS=0"}, []string{"CDNPROXY_MAX_CONNS"}},
+		{"public host with a path", []string{"CDNPROXY_PUBLIC_HOSTS=proxy.example,https://proxy.example/"}, []string{"CDNPROXY_PUBLIC_HOSTS"}},
 		{"always 200 not a bool", []string{"CDNPROXY_ALWAYS_200=sometimes"}, []string{"CDNPROXY_ALWAYS_200"}},
 		{"log level unknown", []string{"CDNPROXY_LOG_LEVEL=loud"}, []string{"CDNPROXY_LOG_LEVEL"}},
 		{"log format unknown", []string{"CDNPROXY_LOG_FORMAT=xml"}, []string{"CDNPROXY_LOG_FORMAT"}},
